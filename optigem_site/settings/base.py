@@ -1,0 +1,208 @@
+"""Settings shared by every environment; each value comes from the environment (django-environ).
+
+Every variable is listed, with its default, in README.md and .env.example.
+"""
+
+from django.utils.csp import CSP
+from django.utils.translation import gettext_lazy as _
+
+from optigem_site.schedule import beat_schedule
+
+from .env import BASE_DIR, env
+
+VAR_DIR = BASE_DIR / "var"
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env("SECRET_KEY", default="")  # production.py requires it
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# The site's own public address, for links in mails (no trailing slash).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "privacy",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "optigem_site.urls"
+WSGI_APPLICATION = "optigem_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "privacy.context_processors.site",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://"),
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Internationalisation: German is the site's language, English its second.
+LANGUAGE_CODE = "de"
+LANGUAGES = [("de", _("Deutsch")), ("en", _("Englisch"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Europe/Berlin"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+
+# Mail
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="OPTIGEM GmbH <info@optigem.com>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+
+# Celery: Redis in production; the demo uses the filesystem transport (see dev.py).
+REDIS_URL = env("REDIS_URL", default="")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_SERIALIZER = "json"
+CELERY_TASK_TIME_LIMIT = 5 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    deletion_hour=env.int("DELETION_RUN_HOUR", default=3),
+    deletion_minute=env.int("DELETION_RUN_MINUTE", default=15),
+)
+
+# Security baseline, strict in every environment; production.py adds the HTTPS-only parts.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "frame-src": [CSP.NONE],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# Third parties, each active only when configured.
+HCAPTCHA_SITEKEY = env("HCAPTCHA_SITEKEY", default="")
+HCAPTCHA_SECRET = env("HCAPTCHA_SECRET", default="")
+HCAPTCHA_VERIFY_URL = env("HCAPTCHA_VERIFY_URL", default="https://api.hcaptcha.com/siteverify")
+MATOMO_URL = env("MATOMO_URL", default="")
+MATOMO_SITE_ID = env("MATOMO_SITE_ID", default="")
+
+# The controller (Verantwortlicher) and its data-protection officer, shown on the policy
+# and imprint pages. Defaults are the facts of the policy of 31 July 2024.
+CONTROLLER = {
+    "name": env("CONTROLLER_NAME", default="OPTIGEM GmbH"),
+    "street": env("CONTROLLER_STREET", default="Hohenbuschei-Allee 1"),
+    "city": env("CONTROLLER_CITY", default="44309 Dortmund"),
+    "phone": env("CONTROLLER_PHONE", default="+49 (0)231.18293-0"),
+    "email": env("CONTROLLER_EMAIL", default="info@optigem.com"),
+    "managing_directors": env("CONTROLLER_MANAGING_DIRECTORS", default=""),
+    "register": env("CONTROLLER_REGISTER", default=""),
+    "vat_id": env("CONTROLLER_VAT_ID", default=""),
+}
+DPO = {
+    "name": env("DPO_NAME", default="Juergen Golda"),
+    "organisation": env("DPO_ORGANISATION", default="P2 Consult"),
+    "street": env("DPO_STREET", default="Wilhelm-Bläser-Str. 3 c"),
+    "city": env("DPO_CITY", default="59174 Kamen"),
+    "email": env("DPO_EMAIL", default="datenschutz@optigem.com"),
+}
+
+ADMIN_SITE_TITLE = "OPTIGEM"
+DEMO_MODE = False
+
+# Logging never writes a client IP address (policy §1.3): Django's own formats carry none,
+# and every handler also passes records through a filter that masks addresses.
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "redact_ip": {"()": "privacy.logging.RedactIPAddresses"},
+    },
+    "formatters": {
+        "plain": {"format": "{asctime} {levelname} {name} {message}", "style": "{"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_ip"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+    },
+}
+
+# Cookie lifetimes as declared in the privacy registry (a test keeps the two in step).
+CSRF_COOKIE_AGE = 60 * 60 * 24 * 365
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 14

@@ -1,0 +1,21 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from privacy import views as privacy_views
+
+admin.site.site_header = _("OPTIGEM Verwaltung")
+admin.site.site_title = _("OPTIGEM Verwaltung")
+admin.site.index_title = _("Anfragen, Newsletter und Datenschutz")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]
+
+# German without prefix, English under /en/.
+urlpatterns += i18n_patterns(
+    path("", privacy_views.home, name="home"),
+    path("", include("privacy.urls")),
+    prefix_default_language=False,
+)

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.module_loading import autodiscover_modules
+from django.utils.translation import gettext_lazy as _
+
+
+class PrivacyConfig(AppConfig):
+    name = "privacy"
+    verbose_name = _("Datenschutz")
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the system checks)
+        from .roles import sync_group_permissions
+
+        autodiscover_modules("privacy")
+        post_migrate.connect(sync_group_permissions, sender=self)

@@ -1,0 +1,75 @@
+"""Writing the audit log, and an admin mixin that logs every view and change of a record."""
+
+from collections.abc import Iterable
+
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+
+from .models import AuditAction, AuditEntry
+
+
+def audit_log(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    model: type[models.Model] | None = None,
+    object_id: str | int | None = None,
+    fields: Iterable[str] = (),
+    note: str = "",
+    now=None,
+) -> AuditEntry:
+    """Record that ``actor`` did ``action`` to a record (``obj``, or ``model`` and ``object_id``)."""
+    if obj is not None:
+        model, object_id = type(obj), obj.pk
+    return AuditEntry.objects.create(
+        at=now or timezone.now(),
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        content_type=ContentType.objects.get_for_model(model, for_concrete_model=False),
+        object_id=str(object_id),
+        fields=sorted(fields),
+        note=note,
+    )
+
+
+class AuditedAdminMixin:
+    """ModelAdmin mixin: opening, changing or deleting a record writes an audit entry."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and getattr(response, "status_code", 200) == 200:
+            audit_log(
+                actor=request.user, action=AuditAction.VIEW, model=self.model, object_id=object_id
+            )
+        return response
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit_log(
+            actor=request.user,
+            action=AuditAction.CHANGE if change else AuditAction.CREATE,
+            obj=obj,
+            fields=form.changed_data,
+        )
+
+    def delete_model(self, request, obj):
+        object_id = obj.pk
+        super().delete_model(request, obj)
+        audit_log(
+            actor=request.user, action=AuditAction.DELETE, model=self.model, object_id=object_id
+        )
+
+    def delete_queryset(self, request, queryset):
+        ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        for object_id in ids:
+            audit_log(
+                actor=request.user, action=AuditAction.DELETE, model=self.model, object_id=object_id
+            )
+
+
+class AuditedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    pass

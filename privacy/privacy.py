@@ -1,0 +1,104 @@
+"""The privacy app's own part of the registry: website operation, staff access, the audit log."""
+
+from django.utils.translation import gettext_lazy as _
+
+from .registry import (
+    Cookie,
+    CookieCategory,
+    Grant,
+    Holder,
+    LegalBasis,
+    NoPersonalData,
+    Period,
+    ProcessingActivity,
+    RetentionRule,
+    registry,
+)
+
+registry.register(
+    ProcessingActivity(
+        key="website",
+        name=_("Bereitstellung der Website"),
+        purpose=_(
+            "Auslieferung der Seiten an Ihren Browser und sicherer Betrieb der Website. "
+            "Die technisch übermittelten Verbindungsdaten werden nur für die Dauer der "
+            "Anfrage verarbeitet; wir speichern keine IP-Adressen, auch nicht in "
+            "Protokolldateien."
+        ),
+        legal_basis=(LegalBasis.LEGITIMATE_INTERESTS, LegalBasis.TDDDG_NECESSARY),
+        data_categories=(
+            _("IP-Adresse (nur während der Verbindung)"),
+            _("Zeitpunkt des Abrufs, aufgerufene Seite, Browsertyp und Betriebssystem"),
+        ),
+        data_subjects=(_("Besucherinnen und Besucher der Website"),),
+        origin=_("von Ihrem Browser automatisch übermittelt"),
+        recipients=(_("unser Hosting-Dienstleister in Deutschland (Auftragsverarbeiter)"),),
+        retention=_("keine Speicherung durch uns; die Daten entfallen mit dem Ende der Anfrage"),
+        policy_section="1.3",
+    ),
+    ProcessingActivity(
+        key="staff-access",
+        name=_("Zugriffsprotokoll der Mitarbeiter"),
+        purpose=_(
+            "Nachweis, welche Mitarbeiterin oder welcher Mitarbeiter wann einen Datensatz mit "
+            "personenbezogenen Daten angesehen oder geändert hat (Zugriffskontrolle, "
+            "Rechenschaftspflicht)."
+        ),
+        legal_basis=(LegalBasis.LEGAL_OBLIGATION, LegalBasis.LEGITIMATE_INTERESTS),
+        data_categories=(_("Benutzerkonto der Mitarbeiter, Zeitpunkt, Aktion, Datensatz-Nummer"),),
+        data_subjects=(_("Mitarbeiterinnen und Mitarbeiter der OPTIGEM GmbH"),),
+        origin=_("entsteht bei der Arbeit im Verwaltungsbereich"),
+        recipients=(_("Datenschutzbeauftragter und zuständige Mitarbeiter der OPTIGEM GmbH"),),
+        retention=_("drei Jahre nach dem Eintrag"),
+        retention_rules=(
+            RetentionRule(
+                key="audit-entries",
+                holder="privacy.AuditEntry",
+                trigger="at",
+                period=Period(years=3),
+                description=_(
+                    "Protokolleinträge werden drei Jahre nach ihrer Entstehung gelöscht."
+                ),
+            ),
+        ),
+        policy_section="6",
+    ),
+    Cookie(
+        name="csrftoken",
+        provider=_("OPTIGEM GmbH (diese Website)"),
+        purpose=_("Schutz der Formulare vor gefälschten Anfragen (CSRF-Schutz)"),
+        category=CookieCategory.NECESSARY,
+        lifetime=Period(years=1),
+        legal_basis=LegalBasis.TDDDG_NECESSARY,
+    ),
+    Cookie(
+        name="sessionid",
+        provider=_("OPTIGEM GmbH (diese Website)"),
+        purpose=_("Anmeldung der Mitarbeiter im Verwaltungsbereich; nur nach einer Anmeldung"),
+        category=CookieCategory.NECESSARY,
+        lifetime=Period(days=14),
+        legal_basis=LegalBasis.TDDDG_NECESSARY,
+    ),
+    Holder(
+        model="privacy.AuditEntry",
+        activity="staff-access",
+        email_fields=("actor__email",),
+        export_fields=("at", "action", "content_type", "object_id", "note"),
+        erase=lambda rows: rows.update(actor=None),
+        description=_(
+            "Einträge, die das Benutzerkonto einer Mitarbeiterin oder eines Mitarbeiters nennen"
+        ),
+    ),
+    NoPersonalData(
+        model="privacy.PolicyVersion",
+        reason=_("Versionsnummer, Datum und Prüfsummen der Datenschutzerklärung"),
+    ),
+    Grant(
+        group="Datenschutz",
+        permissions=(
+            "privacy.view_auditentry",
+            "privacy.view_policyversion",
+            "privacy.add_policyversion",
+        ),
+    ),
+)

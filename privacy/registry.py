@@ -1,0 +1,375 @@
+"""The privacy registry: what the site processes, declared by each app in its ``privacy.py``.
+
+The registry is the single source for the policy page, the cookie banner, data-subject
+requests, the deletion run and the record of processing activities (Art. 30 GDPR), so
+none of them can disagree with another. Declarations are plain frozen dataclasses;
+``registry.register(...)`` takes any number of them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.apps import apps
+from django.db import models
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+Text = str | Promise
+
+
+def normalise_email(address: str) -> str:
+    """Return the form under which an e-mail address is looked up and compared."""
+    return address.strip().lower()
+
+
+class LegalBasis(models.TextChoices):
+    CONSENT = "art6-1-a", _("Art. 6 Abs. 1 lit. a DSGVO (Einwilligung)")
+    CONTRACT = "art6-1-b", _("Art. 6 Abs. 1 lit. b DSGVO (Vertrag oder vorvertragliche Maßnahmen)")
+    LEGAL_OBLIGATION = "art6-1-c", _("Art. 6 Abs. 1 lit. c DSGVO (rechtliche Verpflichtung)")
+    LEGITIMATE_INTERESTS = "art6-1-f", _("Art. 6 Abs. 1 lit. f DSGVO (berechtigtes Interesse)")
+    TDDDG_CONSENT = (
+        "tdddg-25-1",
+        _("§ 25 Abs. 1 TDDDG (Einwilligung in den Zugriff auf das Endgerät)"),
+    )
+    TDDDG_NECESSARY = "tdddg-25-2", _("§ 25 Abs. 2 Nr. 2 TDDDG (unbedingt erforderlich)")
+
+
+class Role(models.TextChoices):
+    CONTROLLER = "controller", _("Verantwortlicher (Art. 4 Nr. 7 DSGVO)")
+    PROCESSOR = "processor", _("Auftragsverarbeiter (Art. 28 DSGVO)")
+
+
+class CookieCategory(models.TextChoices):
+    NECESSARY = "necessary", _("Notwendig")
+    STATISTICS = "statistics", _("Statistik")
+
+
+class RetentionAction(models.TextChoices):
+    DELETE = "delete", _("löschen")
+    ANONYMISE = "anonymise", _("anonymisieren")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A length of time in calendar units: ``Period(months=6)``, ``Period(hours=72)``."""
+
+    years: int = 0
+    months: int = 0
+    days: int = 0
+    hours: int = 0
+    minutes: int = 0
+
+    @property
+    def delta(self) -> relativedelta:
+        return relativedelta(
+            years=self.years,
+            months=self.months,
+            days=self.days,
+            hours=self.hours,
+            minutes=self.minutes,
+        )
+
+    def after(self, moment: datetime | date) -> datetime | date:
+        return moment + self.delta
+
+    def before(self, moment: datetime | date) -> datetime | date:
+        return moment - self.delta
+
+    def approximate(self) -> timedelta:
+        """The period as a fixed timedelta (a month counts 30 days), for cookie Max-Age."""
+        return timedelta(
+            days=self.years * 365 + self.months * 30 + self.days,
+            hours=self.hours,
+            minutes=self.minutes,
+        )
+
+    def __str__(self) -> str:
+        parts = []
+        for amount, singular, plural in (
+            (self.years, "%(n)d Jahr", "%(n)d Jahre"),
+            (self.months, "%(n)d Monat", "%(n)d Monate"),
+            (self.days, "%(n)d Tag", "%(n)d Tage"),
+            (self.hours, "%(n)d Stunde", "%(n)d Stunden"),
+            (self.minutes, "%(n)d Minute", "%(n)d Minuten"),
+        ):
+            if amount:
+                parts.append(ngettext(singular, plural, amount) % {"n": amount})
+        return ", ".join(parts) or ngettext("%(n)d Minute", "%(n)d Minuten", 0) % {"n": 0}
+
+
+@dataclass(frozen=True)
+class StatutoryRetention:
+    """A statutory retention period, counted from the end of the calendar year of its trigger."""
+
+    key: str
+    law: Text
+    years: int
+
+    def held_until(self, trigger: date | datetime) -> date:
+        """The last day the law keeps a record whose period starts at ``trigger``."""
+        return date(trigger.year + self.years, 12, 31)
+
+    def holds(self, trigger: date | datetime, *, today: date) -> bool:
+        return today <= self.held_until(trigger)
+
+
+HGB_257 = StatutoryRetention(
+    key="hgb-257", law=_("§ 257 HGB (Handels- und Geschäftsbriefe)"), years=6
+)
+AO_147 = StatutoryRetention(
+    key="ao-147", law=_("§ 147 AO (Buchungsbelege und Rechnungen)"), years=10
+)
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """What of a holder expires, counted from which date, after how long, and what holds it back.
+
+    ``condition`` narrows the holder's rows the rule applies to (for example only unconfirmed
+    entries); ``trigger`` names the date field the period counts from. ``statutory`` keeps rows
+    whose ``statutory_trigger`` falls within a statutory period. ``anonymise`` (for the action
+    ANONYMISE) takes a queryset and strips every personal field from its rows.
+    """
+
+    key: str
+    holder: str
+    trigger: str
+    period: Period
+    description: Text
+    condition: Callable[[models.QuerySet], models.QuerySet] | None = None
+    action: str = RetentionAction.DELETE
+    anonymise: Callable[[models.QuerySet], int] | None = None
+    statutory: StatutoryRetention | None = None
+    statutory_trigger: str | None = None
+
+    def get_model(self) -> type[models.Model]:
+        return apps.get_model(self.holder)
+
+    def candidates(self) -> models.QuerySet:
+        qs = self.get_model()._default_manager.all()
+        return self.condition(qs) if self.condition else qs
+
+    def expired(self, *, now: datetime) -> models.QuerySet:
+        """Rows whose period has run out at ``now`` (statutory retention not yet applied)."""
+        return self.candidates().filter(**{f"{self.trigger}__lte": self.period.before(now)})
+
+
+@dataclass(frozen=True)
+class ProcessingActivity:
+    """One processing activity, as the record of Art. 30 GDPR and the policy describe it."""
+
+    key: str
+    name: Text
+    purpose: Text
+    legal_basis: tuple[str, ...]
+    data_categories: tuple[Text, ...]
+    data_subjects: tuple[Text, ...]
+    origin: Text
+    recipients: tuple[Text, ...]
+    retention: Text
+    third_country_transfer: Text | None = None
+    retention_rules: tuple[RetentionRule, ...] = ()
+    role: str = Role.CONTROLLER
+    policy_section: Text = ""
+
+
+@dataclass(frozen=True)
+class Cookie:
+    """A cookie the site sets or lets a tool set; ``name`` may be a pattern such as ``_pk_id.*``."""
+
+    name: str
+    provider: Text
+    purpose: Text
+    category: str
+    lifetime: Period | None
+    legal_basis: str
+
+    def matches(self, cookie_name: str) -> bool:
+        return fnmatch.fnmatchcase(cookie_name, self.name)
+
+    @property
+    def lifetime_display(self) -> str:
+        return str(self.lifetime) if self.lifetime else str(_("Ende der Browsersitzung"))
+
+
+def _value(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Promise):
+        return str(value)
+    if value is None or isinstance(value, str | int | float | bool | list | dict):
+        return value
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A model that holds personal data: how to find, export and erase one person's rows.
+
+    ``email_fields`` are lookups (they may follow relations) whose value is an e-mail address
+    of the person; ``find`` replaces the default lookup where that is not enough. ``erase``
+    takes the person's queryset and removes or anonymises it; the default deletes the rows.
+    ``editable_fields`` are what staff may correct on a rectification request (Art. 16).
+    """
+
+    model: str
+    activity: str
+    email_fields: tuple[str, ...]
+    export_fields: tuple[str, ...]
+    editable_fields: tuple[str, ...] = ()
+    find: Callable[[str], models.QuerySet] | None = None
+    erase: Callable[[models.QuerySet], int] | None = None
+    description: Text = ""
+
+    def get_model(self) -> type[models.Model]:
+        return apps.get_model(self.model)
+
+    def rows_for(self, email: str) -> models.QuerySet:
+        address = normalise_email(email)
+        if self.find:
+            return self.find(address)
+        query = models.Q()
+        for lookup in self.email_fields:
+            query |= models.Q(**{f"{lookup}__iexact": address})
+        return self.get_model()._default_manager.filter(query)
+
+    def export(self, rows: Iterable[models.Model]) -> list[dict[str, Any]]:
+        return [{name: _value(getattr(row, name)) for name in self.export_fields} for row in rows]
+
+    def erase_rows(self, rows: models.QuerySet) -> int:
+        if self.erase:
+            return self.erase(rows)
+        deleted, _per_model = rows.delete()
+        return deleted
+
+
+@dataclass(frozen=True)
+class NoPersonalData:
+    """A model declared to hold no personal data, with the reason."""
+
+    model: str
+    reason: Text
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Permissions a staff group needs for its work (``app_label.codename``)."""
+
+    group: str
+    permissions: tuple[str, ...]
+
+
+STAFF_GROUPS = ("Support", "Marketing", "Datenschutz")
+
+
+@dataclass
+class Registry:
+    activities: dict[str, ProcessingActivity] = field(default_factory=dict)
+    cookies: dict[str, Cookie] = field(default_factory=dict)
+    holders: dict[str, Holder] = field(default_factory=dict)
+    no_personal_data: dict[str, NoPersonalData] = field(default_factory=dict)
+    grants: dict[str, set[str]] = field(default_factory=dict)
+
+    def register(self, *declarations: object) -> None:
+        for item in declarations:
+            match item:
+                case ProcessingActivity():
+                    self._add(self.activities, item.key, item)
+                case Cookie():
+                    self._add(self.cookies, item.name, item)
+                case Holder():
+                    self._add(self.holders, item.model, item)
+                case NoPersonalData():
+                    self._add(self.no_personal_data, item.model, item)
+                case Grant():
+                    if item.group not in STAFF_GROUPS:
+                        raise ValueError(f"Unknown staff group {item.group!r}")
+                    self.grants.setdefault(item.group, set()).update(item.permissions)
+                case _:
+                    raise TypeError(f"Cannot register {item!r} in the privacy registry")
+
+    @staticmethod
+    def _add(table: dict, key: str, item: object) -> None:
+        if key in table and table[key] != item:
+            raise ValueError(f"{key!r} is declared twice in the privacy registry")
+        table[key] = item
+
+    @property
+    def retention_rules(self) -> list[RetentionRule]:
+        return [rule for act in self.activities.values() for rule in act.retention_rules]
+
+    def cookie_for(self, cookie_name: str) -> Cookie | None:
+        return next((c for c in self.cookies.values() if c.matches(cookie_name)), None)
+
+    def cookies_in(self, category: str) -> list[Cookie]:
+        return [c for c in self.cookies.values() if c.category == category]
+
+    def holders_of(self, activity_key: str) -> list[Holder]:
+        return [h for h in self.holders.values() if h.activity == activity_key]
+
+    def content(self) -> dict[str, Any]:
+        """The registry as plain data in German, the form that is hashed and exported."""
+        with translation.override("de"):
+            return {
+                "activities": [
+                    {
+                        "key": a.key,
+                        "name": str(a.name),
+                        "purpose": str(a.purpose),
+                        "role": a.role,
+                        "legal_basis": list(a.legal_basis),
+                        "data_categories": [str(c) for c in a.data_categories],
+                        "data_subjects": [str(s) for s in a.data_subjects],
+                        "origin": str(a.origin),
+                        "recipients": [str(r) for r in a.recipients],
+                        "third_country_transfer": _value(a.third_country_transfer),
+                        "retention": str(a.retention),
+                        "retention_rules": [
+                            {
+                                "key": r.key,
+                                "holder": r.holder,
+                                "trigger": r.trigger,
+                                "period": str(r.period),
+                                "action": r.action,
+                                "statutory": r.statutory.key if r.statutory else None,
+                                "description": str(r.description),
+                            }
+                            for r in a.retention_rules
+                        ],
+                        "holders": sorted(h.model for h in self.holders_of(a.key)),
+                    }
+                    for a in sorted(self.activities.values(), key=lambda a: a.key)
+                ],
+                "cookies": [
+                    {
+                        "name": c.name,
+                        "provider": str(c.provider),
+                        "purpose": str(c.purpose),
+                        "category": c.category,
+                        "lifetime": str(c.lifetime) if c.lifetime else None,
+                        "legal_basis": c.legal_basis,
+                    }
+                    for c in sorted(self.cookies.values(), key=lambda c: c.name)
+                ],
+            }
+
+    def content_hash(self, *, sections: Iterable[str] = ("activities", "cookies")) -> str:
+        content = self.content()
+        chosen = {name: content[name] for name in sections}
+        canonical = json.dumps(chosen, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+registry = Registry()
