@@ -54,6 +54,12 @@ class CookieCategory(models.TextChoices):
     STATISTICS = "statistics", _("Statistik")
 
 
+class MailKind(models.TextChoices):
+    TRANSACTIONAL = "transactional", _("Bestätigungen und Antworten auf Anfragen")
+    NEWSLETTER = "newsletter", _("Newsletter")
+    CUSTOMER = "customer", _("Kundenmails")
+
+
 class RetentionAction(models.TextChoices):
     DELETE = "delete", _("löschen")
     ANONYMISE = "anonymise", _("anonymisieren")
@@ -271,6 +277,20 @@ class Grant:
     permissions: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class MailGuard:
+    """A reason not to mail an address (a suppression, a restriction of processing).
+
+    ``blocks(address, kind)`` gets the normalised address and a ``MailKind`` and answers
+    whether no mail of that kind may go to it. Every sender asks ``registry.mail_blocked``
+    right before the SMTP hand-off.
+    """
+
+    key: str
+    blocks: Callable[[str, str], bool]
+    description: Text = ""
+
+
 STAFF_GROUPS = ("Support", "Marketing", "Datenschutz")
 
 
@@ -281,6 +301,7 @@ class Registry:
     holders: dict[str, Holder] = field(default_factory=dict)
     no_personal_data: dict[str, NoPersonalData] = field(default_factory=dict)
     grants: dict[str, set[str]] = field(default_factory=dict)
+    mail_guards: dict[str, MailGuard] = field(default_factory=dict)
 
     def register(self, *declarations: object) -> None:
         for item in declarations:
@@ -293,6 +314,8 @@ class Registry:
                     self._add(self.holders, item.model, item)
                 case NoPersonalData():
                     self._add(self.no_personal_data, item.model, item)
+                case MailGuard():
+                    self._add(self.mail_guards, item.key, item)
                 case Grant():
                     if item.group not in STAFF_GROUPS:
                         raise ValueError(f"Unknown staff group {item.group!r}")
@@ -309,6 +332,14 @@ class Registry:
     @property
     def retention_rules(self) -> list[RetentionRule]:
         return [rule for act in self.activities.values() for rule in act.retention_rules]
+
+    def mail_blocked(self, address: str, *, kind: str) -> str | None:
+        """The key of the first guard that forbids mailing ``address``, or None."""
+        normalised = normalise_email(address)
+        for guard in self.mail_guards.values():
+            if guard.blocks(normalised, kind):
+                return guard.key
+        return None
 
     def cookie_for(self, cookie_name: str) -> Cookie | None:
         return next((c for c in self.cookies.values() if c.matches(cookie_name)), None)
