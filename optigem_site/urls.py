@@ -17,5 +17,9 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", privacy_views.home, name="home"),
     path("", include("privacy.urls")),
+    path("", include("contact.urls")),
+    path("", include("consent.urls")),
+    path("", include("newsletter.urls")),
+    path("", include("dsar.urls")),
     prefix_default_language=False,
 )

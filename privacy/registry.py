@@ -291,6 +291,19 @@ class MailGuard:
     description: Text = ""
 
 
+@dataclass(frozen=True)
+class RetentionHold:
+    """Something that holds rows back from the deletion run (a legal hold, an open request).
+
+    ``held(rule, rows)`` gets a rule and the rows it would remove and returns the subset that
+    must stay for now; the deletion run reports them under ``reason``.
+    """
+
+    key: str
+    reason: Text
+    held: Callable[[RetentionRule, models.QuerySet], models.QuerySet]
+
+
 STAFF_GROUPS = ("Support", "Marketing", "Datenschutz")
 
 
@@ -302,6 +315,7 @@ class Registry:
     no_personal_data: dict[str, NoPersonalData] = field(default_factory=dict)
     grants: dict[str, set[str]] = field(default_factory=dict)
     mail_guards: dict[str, MailGuard] = field(default_factory=dict)
+    holds: dict[str, RetentionHold] = field(default_factory=dict)
 
     def register(self, *declarations: object) -> None:
         for item in declarations:
@@ -316,6 +330,8 @@ class Registry:
                     self._add(self.no_personal_data, item.model, item)
                 case MailGuard():
                     self._add(self.mail_guards, item.key, item)
+                case RetentionHold():
+                    self._add(self.holds, item.key, item)
                 case Grant():
                     if item.group not in STAFF_GROUPS:
                         raise ValueError(f"Unknown staff group {item.group!r}")

@@ -29,6 +29,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "privacy",
+    "contact",
+    "consent",
+    "newsletter",
+    "dsar",
 ]
 
 MIDDLEWARE = [

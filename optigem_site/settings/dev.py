@@ -6,6 +6,7 @@ from .base import VAR_DIR, env
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="demo-only-not-secret-8f2b1c0e")
 DEMO_MODE = True
+VAR_DIR.mkdir(exist_ok=True)
 
 # Without REDIS_URL the demo's worker and beat exchange messages through files under var/.
 if not env("REDIS_URL", default="") and not env("CELERY_BROKER_URL", default=""):
