@@ -34,8 +34,13 @@ check: install
 	$(MANAGE) makemigrations --check --dry-run
 	$(MANAGE) check
 
+# Each feature app keeps its own English catalogue; privacy/, templates/ and optigem_site/
+# share locale/ (makemessages cannot run inside privacy/, whose privacy.py shadows the package).
+APPS := contact consent newsletter dsar
 messages: install
-	$(MANAGE) makemessages -l en --no-obsolete --ignore=.venv --ignore=var
+	for app in $(APPS); do (cd $$app && ../$(PY) ../manage.py makemessages -l en --no-obsolete) || exit 1; done
+	$(MANAGE) makemessages -l en --no-obsolete --ignore=.venv --ignore=var --ignore=tests \
+		$(foreach app,$(APPS),--ignore=$(app) )
 	$(MANAGE) compilemessages --ignore=.venv
 
 clean:

@@ -17,7 +17,7 @@ access_log_format = '%(t)s "%(r)s" %(s)s %(B)s %(M)sms'
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_ip": {"()": "privacy.logging.RedactIPAddresses"}},
+    "filters": {"redact_ip": {"()": "privacy.logfilters.RedactIPAddresses"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "message": {"format": "%(message)s"},

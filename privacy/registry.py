@@ -207,6 +207,10 @@ class Cookie:
     def lifetime_display(self) -> str:
         return str(self.lifetime) if self.lifetime else str(_("Ende der Browsersitzung"))
 
+    @property
+    def legal_basis_label(self) -> str:
+        return str(LegalBasis(self.legal_basis).label)
+
 
 def _value(value: Any) -> Any:
     if isinstance(value, models.Model):

@@ -188,7 +188,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "redact_ip": {"()": "privacy.logging.RedactIPAddresses"},
+        "redact_ip": {"()": "privacy.logfilters.RedactIPAddresses"},
     },
     "formatters": {
         "plain": {"format": "{asctime} {levelname} {name} {message}", "style": "{"},
