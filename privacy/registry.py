@@ -100,16 +100,15 @@ class Period:
         )
 
     def __str__(self) -> str:
-        parts = []
-        for amount, singular, plural in (
-            (self.years, "%(n)d Jahr", "%(n)d Jahre"),
-            (self.months, "%(n)d Monat", "%(n)d Monate"),
-            (self.days, "%(n)d Tag", "%(n)d Tage"),
-            (self.hours, "%(n)d Stunde", "%(n)d Stunden"),
-            (self.minutes, "%(n)d Minute", "%(n)d Minuten"),
-        ):
-            if amount:
-                parts.append(ngettext(singular, plural, amount) % {"n": amount})
+        # Literal ngettext calls, so that makemessages finds every unit.
+        units = (
+            (self.years, lambda n: ngettext("%(n)d Jahr", "%(n)d Jahre", n)),
+            (self.months, lambda n: ngettext("%(n)d Monat", "%(n)d Monate", n)),
+            (self.days, lambda n: ngettext("%(n)d Tag", "%(n)d Tage", n)),
+            (self.hours, lambda n: ngettext("%(n)d Stunde", "%(n)d Stunden", n)),
+            (self.minutes, lambda n: ngettext("%(n)d Minute", "%(n)d Minuten", n)),
+        )
+        parts = [label(amount) % {"n": amount} for amount, label in units if amount]
         return ", ".join(parts) or ngettext("%(n)d Minute", "%(n)d Minuten", 0) % {"n": 0}
 
 
