@@ -36,6 +36,8 @@ logconfig_dict = {
             "stream": "ext://sys.stdout",
         },
     },
+    # gunicorn merges this over its defaults shallowly: the root logger must name our handler.
+    "root": {"level": "INFO", "handlers": ["error"]},
     "loggers": {
         "gunicorn.error": {"handlers": ["error"], "level": "INFO", "propagate": False},
         "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
