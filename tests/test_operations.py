@@ -20,6 +20,15 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
 
 
+def subprocess_env(**values: str) -> dict[str, str]:
+    """This process's environment without what the test session itself added, plus ``values``."""
+    env = {**os.environ, **values}
+    # The browser fixture allows async-unsafe ORM use in this process; a child must not inherit it.
+    for name in ("PYTHONPATH", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        env.pop(name, None)
+    return env
+
+
 @pytest.mark.parametrize(
     "address", ["203.0.113.7", "2001:db8::1", "fe80:0:0:0:202:b3ff:fe1e:8329", "::1"]
 )
@@ -59,14 +68,12 @@ def _wait_for(url: str, timeout: float = 20.0) -> bytes:
 
 def test_gunicorn_access_log_has_no_client_address(tmp_path):
     port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "optigem_site.settings.dev",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "1",
-    }
-    env.pop("PYTHONPATH", None)
+    env = subprocess_env(
+        DJANGO_SETTINGS_MODULE="optigem_site.settings.dev",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS="1",
+    )
     log = tmp_path / "gunicorn.log"
     with log.open("w") as out:
         server = subprocess.Popen(
@@ -88,15 +95,13 @@ def test_gunicorn_access_log_has_no_client_address(tmp_path):
 
 
 def test_production_settings_pass_check_deploy_and_send_security_headers(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "optigem_site.settings.production",
-        "SECRET_KEY": "x" * 60 + "production-test-key-0123456789",
-        "ALLOWED_HOSTS": "www.optigem.com",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "STATIC_ROOT": str(tmp_path / "static"),
-    }
-    env.pop("PYTHONPATH", None)
+    env = subprocess_env(
+        DJANGO_SETTINGS_MODULE="optigem_site.settings.production",
+        SECRET_KEY="x" * 60 + "production-test-key-0123456789",
+        ALLOWED_HOSTS="www.optigem.com",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        STATIC_ROOT=str(tmp_path / "static"),
+    )
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT,
@@ -141,9 +146,8 @@ def test_production_settings_pass_check_deploy_and_send_security_headers(tmp_pat
 
 
 def test_production_settings_refuse_to_start_without_secret_key(tmp_path):
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "optigem_site.settings.production"}
+    env = subprocess_env(DJANGO_SETTINGS_MODULE="optigem_site.settings.production")
     env.pop("SECRET_KEY", None)
-    env.pop("PYTHONPATH", None)
     run = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
     )
