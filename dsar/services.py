@@ -210,13 +210,17 @@ def _erase_holder(holder: Holder, address: str, *, actor, today: date, report: E
     if not pks:
         return
     holder.erase_rows(holder.get_model()._default_manager.filter(pk__in=pks))
-    for pk in pks:
+    remaining = set(holder.rows_for(address).filter(pk__in=pks).values_list("pk", flat=True))
+    erased = [pk for pk in pks if pk not in remaining]
+    for pk in erased:
         audit_log(actor=actor, action=AuditAction.ERASE, model=holder.get_model(), object_id=pk)
-    remaining = holder.rows_for(address).filter(pk__in=pks).count()
-    report.erased[holder.model] = len(pks) - remaining
+    if erased:
+        report.erased[holder.model] = len(erased)
     if remaining:
         activity = registry.activities[holder.activity]
-        report.kept.append(Kept(holder.model, _name(holder), remaining, str(activity.retention)))
+        report.kept.append(
+            Kept(holder.model, _name(holder), len(remaining), str(activity.retention))
+        )
 
 
 def _name(holder: Holder) -> str:

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from dsar.models import Channel, IdentityMethod, SubjectRequest
+from privacy.roles import sync_group_permissions
 
 ADDRESS = "Erika.Mustermann@Example.org"
 
@@ -27,6 +28,9 @@ def make_request(**fields) -> SubjectRequest:
 
 
 def make_staff(username: str, *, group: str | None = "Datenschutz", email: str = ""):
+    # privacy's post_migrate sync runs before the later apps' permissions exist on a fresh
+    # database; sync again so the groups have the permissions declared in the registry.
+    sync_group_permissions()
     user = get_user_model().objects.create_user(
         username=username, email=email or f"{username}@optigem.example", is_staff=True
     )

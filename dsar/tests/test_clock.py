@@ -17,9 +17,12 @@ pytestmark = pytest.mark.django_db
     ],
 )
 def test_one_calendar_month_keeps_the_end_of_the_month(received, due):
-    assert due_date(
-        received_on=received, identity_check_started_on=None, identity_verified_on=received
-    ) == due
+    assert (
+        due_date(
+            received_on=received, identity_check_started_on=None, identity_verified_on=received
+        )
+        == due
+    )
 
 
 def test_clock_is_paused_while_identity_is_unverified():

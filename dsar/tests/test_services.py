@@ -139,7 +139,10 @@ def test_open_request_holds_the_persons_rows_back_from_the_deletion_run(accounts
     customer = _customer()
     other = get_user_model().objects.create_user(username="max", email="max@example.org")
     rule = RetentionRule(
-        key="test-accounts", holder="auth.User", trigger="date_joined", period=Period(days=1),
+        key="test-accounts",
+        holder="auth.User",
+        trigger="date_joined",
+        period=Period(days=1),
         description="",
     )
     hold = registry.holds["open-request"]
