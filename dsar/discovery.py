@@ -50,12 +50,27 @@ def display_value(row: models.Model, name: str) -> Any:
     return "" if value is None else value
 
 
+def _related_exports(holder: Holder) -> list[str]:
+    """Exported foreign keys, fetched with the rows instead of one query per row."""
+    model = holder.get_model()
+    names = []
+    for name in holder.export_fields:
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if field.many_to_one or field.one_to_one:
+            names.append(name)
+    return names
+
+
 def discover(address: str) -> list[Finding]:
     """Every holder's rows for the (normalised) address, holders without rows left out."""
     address = normalise_email(address)
     findings = []
     for holder in registry.holders.values():
-        rows = list(holder.rows_for(address).order_by("pk"))
+        query = holder.rows_for(address).select_related(*_related_exports(holder))
+        rows = list(query.order_by("pk"))
         if rows:
             findings.append(Finding(holder=holder, rows=rows))
     return findings
