@@ -1,7 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from . import clock
 from .models import RestrictionGround
 
 
@@ -9,9 +8,7 @@ class ExtendForm(forms.Form):
     months = forms.TypedChoiceField(
         label=_("Verlängern um"),
         coerce=int,
-        choices=[
-            (n, _("%(n)d Monat(e)") % {"n": n}) for n in range(1, clock.MAX_EXTENSION_MONTHS + 1)
-        ],
+        choices=[(1, _("einen Monat")), (2, _("zwei Monate"))],
     )
     reason = forms.CharField(
         label=_("Grund (wird der anfragenden Person mitgeteilt)"),

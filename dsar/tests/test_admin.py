@@ -2,10 +2,11 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dsar.models import Restriction, RestrictionGround, SubjectRequest, email_digest
 from privacy.models import AuditAction, AuditEntry
+from privacy.registry import registry
 
 from .factories import ADDRESS, make_request, make_staff
 
@@ -177,3 +178,13 @@ def test_lifting_a_restriction_in_the_admin_is_logged(officer_client):
     assert AuditEntry.objects.filter(
         action=AuditAction.UNRESTRICT, object_id=str(restriction.pk)
     ).exists()
+
+
+def test_english_catalogue_is_compiled_and_loaded():
+    # The admin itself is served in German (outside i18n_patterns); the catalogue serves
+    # English wherever the language is English, e.g. the record of processing.
+    with translation.override("en"):
+        assert str(SubjectRequest._meta.verbose_name_plural) == "Data-subject requests"
+        assert str(registry.activities["data-subject-requests"].name) == (
+            "Handling of data-subject requests"
+        )
