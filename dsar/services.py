@@ -283,8 +283,9 @@ def _expected(hit: leakcheck.Hit, request: SubjectRequest) -> bool:
 def request_complete(*, request: SubjectRequest, actor, today: date) -> SubjectRequest:
     """Close the request and reduce it to what proves the answer (kept three years)."""
     _require_open(request)
+    if request.email:
+        request.email_digest = email_digest(request.email)
     request.status, request.completed_on = Status.COMPLETED, today
-    request.email_digest = email_digest(request.email) if request.email else request.email_digest
     request.email, request.postal_address = "", ""
     request.save()
     audit_log(actor=actor, action=AuditAction.CHANGE, obj=request, note="abgeschlossen")
