@@ -6,6 +6,7 @@ from datetime import date, datetime
 from importlib import import_module
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -24,6 +25,9 @@ from .models import Restriction, Status, SubjectRequest, email_digest
 logger = logging.getLogger(__name__)
 
 DSAR_GROUP = "Datenschutz"
+
+# Who does a step: a staff member, or None for the system (the daily reminder).
+Actor = AbstractBaseUser | None
 
 
 def _require_open(request: SubjectRequest) -> None:
@@ -46,7 +50,7 @@ def _record(request: SubjectRequest, step: str, value) -> None:
 
 
 def request_extend(
-    *, request: SubjectRequest, actor, months: int, reason: str, today: date
+    *, request: SubjectRequest, actor: Actor, months: int, reason: str, today: date
 ) -> SubjectRequest:
     """Extend the deadline once by one or two months, with the reason (Art. 12(3) sentence 2)."""
     _require_open(request)
@@ -69,7 +73,7 @@ def request_extend(
     return request
 
 
-def request_discover(*, request: SubjectRequest, actor) -> list[Finding]:
+def request_discover(*, request: SubjectRequest, actor: Actor) -> list[Finding]:
     """Find the requester's rows in every holder for review."""
     _require_verified(request)
     findings = discover(request.email)
@@ -82,7 +86,9 @@ def request_discover(*, request: SubjectRequest, actor) -> list[Finding]:
     return findings
 
 
-def request_export(*, request: SubjectRequest, actor, today: date, printable: bool = False) -> dict:
+def request_export(
+    *, request: SubjectRequest, actor: Actor, today: date, printable: bool = False
+) -> dict:
     """The Art. 15 answer for the requester, free of charge; printable for the letter."""
     _require_verified(request)
     answer = access_answer(discover(request.email), today=today, printable=printable)
@@ -106,7 +112,13 @@ def _holder(label: str) -> Holder:
 
 @transaction.atomic
 def request_rectify(
-    *, request: SubjectRequest, actor, holder_label: str, pk: str, field_name: str, value: str
+    *,
+    request: SubjectRequest,
+    actor: Actor,
+    holder_label: str,
+    pk: str,
+    field_name: str,
+    value: str,
 ) -> None:
     """Correct one declared field of one of the requester's rows (Art. 16)."""
     _require_open(request)
@@ -130,7 +142,9 @@ def request_rectify(
     audit_log(actor=actor, action=AuditAction.CHANGE, obj=request, note="Berichtigung")
 
 
-def request_restrict(*, request: SubjectRequest, actor, ground: str, now: datetime) -> Restriction:
+def request_restrict(
+    *, request: SubjectRequest, actor: Actor, ground: str, now: datetime
+) -> Restriction:
     """Restrict processing of the requester's data (Art. 18): no mail, read-only in the admin."""
     _require_open(request)
     _require_verified(request)
@@ -148,7 +162,7 @@ def request_restrict(*, request: SubjectRequest, actor, ground: str, now: dateti
     return restriction
 
 
-def restriction_lift(*, restriction: Restriction, actor, reason: str, now: datetime) -> None:
+def restriction_lift(*, restriction: Restriction, actor: Actor, reason: str, now: datetime) -> None:
     """Lift a restriction; the person must be told beforehand (Art. 18(3))."""
     if restriction.lifted_at is not None:
         raise ValidationError(_("Die Einschränkung ist bereits aufgehoben."))
@@ -197,7 +211,9 @@ def _statutorily_held(holder: Holder, rows, *, today: date) -> list[tuple[object
     return held
 
 
-def _erase_holder(holder: Holder, address: str, *, actor, today: date, report: ErasureReport):
+def _erase_holder(
+    holder: Holder, address: str, *, actor: Actor, today: date, report: ErasureReport
+):
     rows = holder.rows_for(address)
     kept_pks: set = set()
     for kept, law in _statutorily_held(holder, rows, today=today):
@@ -240,7 +256,7 @@ def suppress_address(address: str, *, today: date) -> bool:
     return True
 
 
-def request_erase(*, request: SubjectRequest, actor, today: date) -> ErasureReport:
+def request_erase(*, request: SubjectRequest, actor: Actor, today: date) -> ErasureReport:
     """Erase the requester's data through every holder's eraser (Art. 17).
 
     Rows that statutory retention keeps stay, listed with the law (Art. 17(3)(b)). If the
@@ -280,7 +296,7 @@ def _expected(hit: leakcheck.Hit, request: SubjectRequest) -> bool:
     )
 
 
-def request_complete(*, request: SubjectRequest, actor, today: date) -> SubjectRequest:
+def request_complete(*, request: SubjectRequest, actor: Actor, today: date) -> SubjectRequest:
     """Close the request and reduce it to what proves the answer (kept three years)."""
     _require_open(request)
     if request.email:
