@@ -117,6 +117,9 @@ class SubjectRequestAdmin(AuditedModelAdmin):
         "outcome_display",
     ]
 
+    class Media:
+        css = {"all": ["dsar/admin.css"]}
+
     def has_change_permission(self, request, obj=None):
         if obj is not None and not obj.is_open:
             return False
