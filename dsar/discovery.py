@@ -67,6 +67,8 @@ def _related_exports(holder: Holder) -> list[str]:
 def discover(address: str) -> list[Finding]:
     """Every holder's rows for the (normalised) address, holders without rows left out."""
     address = normalise_email(address)
+    if not address:
+        return []  # an empty address would match every row whose address was erased
     findings = []
     for holder in registry.holders.values():
         query = holder.rows_for(address).select_related(*_related_exports(holder))

@@ -75,6 +75,7 @@ def request_extend(
 
 def request_discover(*, request: SubjectRequest, actor: Actor) -> list[Finding]:
     """Find the requester's rows in every holder for review."""
+    _require_open(request)
     _require_verified(request)
     findings = discover(request.email)
     audit_log(
@@ -90,6 +91,7 @@ def request_export(
     *, request: SubjectRequest, actor: Actor, today: date, printable: bool = False
 ) -> dict:
     """The Art. 15 answer for the requester, free of charge; printable for the letter."""
+    _require_open(request)
     _require_verified(request)
     answer = access_answer(discover(request.email), today=today, printable=printable)
     answer["request"] = {

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from dsar import services
+from dsar.discovery import discover
 from dsar.models import Restriction, RestrictionGround, Status, SubjectRequest, email_digest
 from privacy.models import AuditAction, AuditEntry
 from privacy.registry import MailKind, registry
@@ -177,3 +178,12 @@ def test_completed_request_cannot_be_worked_on():
     services.request_complete(request=request, actor=None, today=NOW.date())
     with pytest.raises(ValidationError, match="abgeschlossen"):
         services.request_erase(request=SubjectRequest.objects.get(), actor=None, today=NOW.date())
+
+
+def test_a_completed_request_finds_nothing_not_even_erased_rows(accounts):
+    get_user_model().objects.create_user(username="geloescht-1", email="")
+    request = make_request()
+    services.request_complete(request=request, actor=None, today=NOW.date())
+    with pytest.raises(ValidationError, match="abgeschlossen"):
+        services.request_export(request=request, actor=None, today=NOW.date())
+    assert discover("  ") == []
