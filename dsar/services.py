@@ -245,15 +245,19 @@ def _name(holder: Holder) -> str:
     return str(holder.get_model()._meta.verbose_name_plural)
 
 
-def suppress_address(address: str, *, today: date) -> bool:
-    """Put the address on the newsletter app's suppression list, if that app is there."""
+def suppress_address(address: str, *, channel: str, today: date) -> bool:
+    """Put the address on the newsletter app's suppression list, if that app is there.
+
+    ``channel`` is how the request came in (letter, fax, …): the wish for no more mail was
+    written there.
+    """
     try:
         suppression = import_module("newsletter.suppression")
     except ImportError:
         logger.warning("newsletter.suppression is missing: address not put on the block list")
         return False
     suppression.suppress(
-        address, scope="all", reason="Löschung nach Art. 17 DSGVO", channel="dsar", on=today
+        address, scope="all", reason="Löschung nach Art. 17 DSGVO", channel=channel, on=today
     )
     return True
 
@@ -274,7 +278,7 @@ def request_erase(*, request: SubjectRequest, actor: Actor, today: date) -> Eras
         for holder in registry.holders.values():
             _erase_holder(holder, address, actor=actor, today=today, report=report)
     if request.wants_no_mail:
-        report.suppressed = suppress_address(address, today=today)
+        report.suppressed = suppress_address(address, channel=request.channel, today=today)
     report.leaks = [hit for hit in leakcheck.find_address(address) if not _expected(hit, request)]
     audit_log(
         actor=actor,
