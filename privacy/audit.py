@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -35,8 +36,26 @@ def audit_log(
     )
 
 
+def processing_restricted(obj: models.Model | None) -> bool:
+    """Whether ``obj`` belongs to a person whose processing is restricted (Art. 18 GDPR)."""
+    if obj is None or not apps.is_installed("dsar"):
+        return False
+    from dsar.restriction import is_restricted  # the dsar app keeps the restrictions
+
+    return is_restricted(obj)
+
+
 class AuditedAdminMixin:
-    """ModelAdmin mixin: opening, changing or deleting a record writes an audit entry."""
+    """ModelAdmin mixin: opening, changing or deleting a record writes an audit entry.
+
+    Records of a person whose processing is restricted are shown read-only.
+    """
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not processing_restricted(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not processing_restricted(obj)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)

@@ -1,0 +1,368 @@
+"""The steps of a data-subject request; each one writes an audit entry (who, what, when)."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from importlib import import_module
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from privacy.audit import audit_log
+from privacy.models import AuditAction
+from privacy.registry import Holder, MailKind, normalise_email, registry
+
+from . import clock, leakcheck
+from .discovery import Finding, access_answer, discover, statutory_rules
+from .models import Restriction, Status, SubjectRequest, email_digest
+
+logger = logging.getLogger(__name__)
+
+DSAR_GROUP = "Datenschutz"
+
+# Who does a step: a staff member, or None for the system (the daily reminder).
+Actor = AbstractBaseUser | None
+
+
+def _require_open(request: SubjectRequest) -> None:
+    if not request.is_open:
+        raise ValidationError(
+            _("Die Anfrage ist abgeschlossen und kann nicht mehr bearbeitet werden.")
+        )
+
+
+def _require_verified(request: SubjectRequest) -> None:
+    if request.identity_verified_on is None:
+        raise ValidationError(
+            _("Bitte erst die Identität der anfragenden Person prüfen und vermerken.")
+        )
+
+
+def _record(request: SubjectRequest, step: str, value) -> None:
+    request.outcome = {**request.outcome, step: value}
+    request.save(update_fields=["outcome"])
+
+
+def request_extend(
+    *, request: SubjectRequest, actor: Actor, months: int, reason: str, today: date
+) -> SubjectRequest:
+    """Extend the deadline once by one or two months, with the reason (Art. 12(3) sentence 2)."""
+    _require_open(request)
+    if request.extended_on is not None:
+        raise ValidationError(_("Die Frist wurde bereits einmal verlängert."))
+    if not 1 <= months <= clock.MAX_EXTENSION_MONTHS:
+        raise ValidationError(_("Die Frist lässt sich um einen oder zwei Monate verlängern."))
+    if not reason.strip():
+        raise ValidationError(_("Bitte den Grund der Verlängerung angeben."))
+    request.extension_months, request.extension_reason = months, reason.strip()
+    request.extended_on = today
+    request.save()
+    audit_log(
+        actor=actor,
+        action=AuditAction.CHANGE,
+        obj=request,
+        fields=["extension_months", "extension_reason"],
+        note=f"Frist um {months} Monat(e) verlängert",
+    )
+    return request
+
+
+def request_discover(*, request: SubjectRequest, actor: Actor) -> list[Finding]:
+    """Find the requester's rows in every holder for review."""
+    _require_open(request)
+    _require_verified(request)
+    findings = discover(request.email)
+    audit_log(
+        actor=actor,
+        action=AuditAction.VIEW,
+        obj=request,
+        note=f"Ermittlung: {sum(len(f.rows) for f in findings)} Datensätze",
+    )
+    return findings
+
+
+def request_export(
+    *, request: SubjectRequest, actor: Actor, today: date, printable: bool = False
+) -> dict:
+    """The Art. 15 answer for the requester, free of charge; printable for the letter."""
+    _require_open(request)
+    _require_verified(request)
+    answer = access_answer(discover(request.email), today=today, printable=printable)
+    answer["request"] = {
+        "reference": request.letter_reference,
+        "received_on": request.received_on.isoformat(),
+    }
+    kind = "html" if printable else "json"
+    audit_log(actor=actor, action=AuditAction.EXPORT, obj=request, note=f"Auskunft ({kind})")
+    exported = request.outcome.get("access", {})
+    _record(request, "access", {**exported, kind: today.isoformat()})
+    return answer
+
+
+def _holder(label: str) -> Holder:
+    try:
+        return registry.holders[label]
+    except KeyError:
+        raise ValidationError(_("Unbekannte Datenart.")) from None
+
+
+@transaction.atomic
+def request_rectify(
+    *,
+    request: SubjectRequest,
+    actor: Actor,
+    holder_label: str,
+    pk: str,
+    field_name: str,
+    value: str,
+) -> None:
+    """Correct one declared field of one of the requester's rows (Art. 16)."""
+    _require_open(request)
+    _require_verified(request)
+    holder = _holder(holder_label)
+    if field_name not in holder.editable_fields:
+        raise ValidationError(_("Dieses Feld lässt sich nicht berichtigen."))
+    row = holder.rows_for(request.email).filter(pk=pk).first()
+    if row is None:
+        raise ValidationError(_("Der Datensatz gehört nicht zu dieser Anfrage."))
+    try:
+        row._meta.get_field(field_name)
+    except FieldDoesNotExist:
+        raise ValidationError(_("Dieses Feld lässt sich nicht berichtigen.")) from None
+    setattr(row, field_name, value)
+    row.full_clean()
+    row.save(update_fields=[field_name])
+    audit_log(actor=actor, action=AuditAction.CHANGE, obj=row, fields=[field_name], note="Art. 16")
+    changes = [*request.outcome.get("rectification", []), f"{holder_label}#{pk}.{field_name}"]
+    _record(request, "rectification", changes)
+    audit_log(actor=actor, action=AuditAction.CHANGE, obj=request, note="Berichtigung")
+
+
+def request_restrict(
+    *, request: SubjectRequest, actor: Actor, ground: str, now: datetime
+) -> Restriction:
+    """Restrict processing of the requester's data (Art. 18): no mail, read-only in the admin."""
+    _require_open(request)
+    _require_verified(request)
+    digest = email_digest(request.email)
+    if Restriction.objects.active().filter(email_digest=digest).exists():
+        raise ValidationError(_("Die Verarbeitung ist für diese Adresse bereits eingeschränkt."))
+    restriction = Restriction(
+        email_digest=digest, request=request, ground=ground, restricted_at=now
+    )
+    restriction.full_clean()
+    restriction.save()
+    audit_log(actor=actor, action=AuditAction.RESTRICT, obj=restriction, note=ground)
+    audit_log(actor=actor, action=AuditAction.RESTRICT, obj=request, note=ground)
+    _record(request, "restriction", {"ground": ground, "since": now.date().isoformat()})
+    return restriction
+
+
+def restriction_lift(*, restriction: Restriction, actor: Actor, reason: str, now: datetime) -> None:
+    """Lift a restriction; the person must be told beforehand (Art. 18(3))."""
+    if restriction.lifted_at is not None:
+        raise ValidationError(_("Die Einschränkung ist bereits aufgehoben."))
+    if not reason.strip():
+        raise ValidationError(_("Bitte den Grund der Aufhebung angeben."))
+    restriction.lifted_at, restriction.lift_reason = now, reason.strip()
+    restriction.save(update_fields=["lifted_at", "lift_reason"])
+    audit_log(actor=actor, action=AuditAction.UNRESTRICT, obj=restriction, note="aufgehoben")
+
+
+@dataclass
+class Kept:
+    """Rows that stay after erasure, with the reason (Art. 17(3) GDPR)."""
+
+    holder: str
+    name: str
+    count: int
+    reason: str
+
+
+@dataclass
+class ErasureReport:
+    erased: dict[str, int] = field(default_factory=dict)
+    kept: list[Kept] = field(default_factory=list)
+    suppressed: bool = False
+    leaks: list[leakcheck.Hit] = field(default_factory=list)
+
+    def as_proof(self) -> dict:
+        """The report without personal data, kept with the request."""
+        return {
+            "erased": self.erased,
+            "kept": [{"holder": k.holder, "count": k.count, "reason": k.reason} for k in self.kept],
+            "suppressed": self.suppressed,
+            "leaks": [f"{h.table}.{h.column}#{h.pk}" for h in self.leaks],
+        }
+
+
+def _statutorily_held(holder: Holder, rows, *, today: date) -> list[tuple[object, str]]:
+    """Per statutory rule of the holder: the rows it still keeps, and the law."""
+    held = []
+    for rule in statutory_rules(holder):
+        candidates = rule.condition(rows) if rule.condition else rows
+        trigger_year = f"{rule.statutory_trigger or rule.trigger}__year__gte"
+        kept = candidates.filter(**{trigger_year: today.year - rule.statutory.years})
+        held.append((kept, str(rule.statutory.law)))
+    return held
+
+
+def _erase_holder(
+    holder: Holder, address: str, *, actor: Actor, today: date, report: ErasureReport
+):
+    rows = holder.rows_for(address)
+    kept_pks: set = set()
+    for kept, law in _statutorily_held(holder, rows, today=today):
+        pks = set(kept.values_list("pk", flat=True)) - kept_pks
+        if pks:
+            kept_pks |= pks
+            report.kept.append(Kept(holder.model, _name(holder), len(pks), law))
+    erasable = rows.exclude(pk__in=kept_pks)
+    pks = list(erasable.values_list("pk", flat=True))
+    if not pks:
+        return
+    holder.erase_rows(holder.get_model()._default_manager.filter(pk__in=pks))
+    remaining = set(holder.rows_for(address).filter(pk__in=pks).values_list("pk", flat=True))
+    erased = [pk for pk in pks if pk not in remaining]
+    for pk in erased:
+        audit_log(actor=actor, action=AuditAction.ERASE, model=holder.get_model(), object_id=pk)
+    if erased:
+        report.erased[holder.model] = len(erased)
+    if remaining:
+        activity = registry.activities[holder.activity]
+        report.kept.append(
+            Kept(holder.model, _name(holder), len(remaining), str(activity.retention))
+        )
+
+
+def _name(holder: Holder) -> str:
+    return str(holder.get_model()._meta.verbose_name_plural)
+
+
+def suppress_address(address: str, *, channel: str, today: date) -> bool:
+    """Put the address on the newsletter app's suppression list, if that app is there.
+
+    ``channel`` is how the request came in (letter, fax, …): the wish for no more mail was
+    written there.
+    """
+    try:
+        suppression = import_module("newsletter.suppression")
+    except ImportError:
+        logger.warning("newsletter.suppression is missing: address not put on the block list")
+        return False
+    suppression.suppress(
+        address, scope="all", reason="Löschung nach Art. 17 DSGVO", channel=channel, on=today
+    )
+    return True
+
+
+def request_erase(*, request: SubjectRequest, actor: Actor, today: date) -> ErasureReport:
+    """Erase the requester's data through every holder's eraser (Art. 17).
+
+    Rows that statutory retention keeps stay, listed with the law (Art. 17(3)(b)). If the
+    person wants no more mail, the address goes on the suppression list. Afterwards every
+    text column of every table is searched for the address; hits outside the kept rows and
+    this request itself are reported as leaks.
+    """
+    _require_open(request)
+    _require_verified(request)
+    address = normalise_email(request.email)
+    report = ErasureReport()
+    with translation.override("de"), transaction.atomic():
+        for holder in registry.holders.values():
+            _erase_holder(holder, address, actor=actor, today=today, report=report)
+    if request.wants_no_mail:
+        report.suppressed = suppress_address(address, channel=request.channel, today=today)
+    report.leaks = [hit for hit in leakcheck.find_address(address) if not _expected(hit, request)]
+    audit_log(
+        actor=actor,
+        action=AuditAction.ERASE,
+        obj=request,
+        note=f"gelöscht {sum(report.erased.values())}, behalten {sum(k.count for k in report.kept)}, "
+        f"Funde {len(report.leaks)}",
+    )
+    _record(request, "erasure", report.as_proof())
+    return report
+
+
+def _expected(hit: leakcheck.Hit, request: SubjectRequest) -> bool:
+    """Hits in rows that stay on purpose: this request until its reduction, kept holder rows."""
+    if hit.table == SubjectRequest._meta.db_table and hit.pk == str(request.pk):
+        return True
+    return any(
+        holder.get_model()._meta.db_table == hit.table
+        and holder.rows_for(request.email).filter(pk=hit.pk).exists()
+        for holder in registry.holders.values()
+    )
+
+
+def request_complete(*, request: SubjectRequest, actor: Actor, today: date) -> SubjectRequest:
+    """Close the request and reduce it to what proves the answer (kept three years)."""
+    _require_open(request)
+    if request.email:
+        request.email_digest = email_digest(request.email)
+    request.status, request.completed_on = Status.COMPLETED, today
+    request.email, request.postal_address = "", ""
+    request.save()
+    audit_log(actor=actor, action=AuditAction.CHANGE, obj=request, note="abgeschlossen")
+    return request
+
+
+def datenschutz_recipients() -> list[str]:
+    users = (
+        get_user_model()
+        .objects.filter(groups__name=DSAR_GROUP, is_active=True, is_staff=True)
+        .exclude(email="")
+    )
+    return sorted({user.email for user in users})
+
+
+def requests_remind_due(*, today: date) -> int:
+    """Mail the Datenschutz group about open requests due within seven days (or overdue)."""
+    due = list(
+        SubjectRequest.objects.due_within(clock.REMINDER_DAYS, today=today).order_by("due_on")
+    )
+    if not due:
+        return 0
+    recipients = []
+    for address in datenschutz_recipients():
+        blocked = registry.mail_blocked(address, kind=MailKind.TRANSACTIONAL)
+        if blocked:
+            logger.info("Reminder not sent to a Datenschutz member: blocked by %s", blocked)
+        else:
+            recipients.append(address)
+    if not recipients:
+        return 0
+    with translation.override("de"):
+        body = render_to_string("dsar/reminder.txt", {"requests": due, "today": today})
+        subject = _("Betroffenenanfragen: %(n)d Frist(en) in den nächsten 7 Tagen") % {
+            "n": len(due)
+        }
+    EmailMessage(subject=subject, body=body, to=recipients).send()
+    now = timezone.now()
+    for request in due:
+        audit_log(actor=None, action=AuditAction.SEND, obj=request, note="Fristerinnerung", now=now)
+    return len(due)
+
+
+def erasure_preview(*, request: SubjectRequest, today: date) -> list[dict]:
+    """What an erasure would do, per holder, without changing anything (a dry run)."""
+    preview = []
+    with translation.override("de"):
+        for holder in registry.holders.values():
+            rows = holder.rows_for(request.email)
+            count = rows.count()
+            if count:
+                kept = [
+                    (qs.count(), law) for qs, law in _statutorily_held(holder, rows, today=today)
+                ]
+                preview.append(
+                    {"name": _name(holder), "count": count, "kept": [k for k in kept if k[0]]}
+                )
+    return preview

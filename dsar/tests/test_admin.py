@@ -1,0 +1,190 @@
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone, translation
+
+from dsar.models import Restriction, RestrictionGround, SubjectRequest, email_digest
+from privacy.models import AuditAction, AuditEntry
+from privacy.registry import registry
+
+from .factories import ADDRESS, make_request, make_staff
+
+pytestmark = pytest.mark.django_db
+
+ADD_URL = "/admin/dsar/subjectrequest/add/"
+LIST_URL = "/admin/dsar/subjectrequest/"
+
+
+@pytest.fixture
+def officer_client(client):
+    client.force_login(make_staff("dpo"))
+    return client
+
+
+def _intake(**overrides):
+    return {
+        "requester_name": "Erika Mustermann",
+        "email": ADDRESS,
+        "postal_address": "Heidestraße 17\n51147 Köln",
+        "channel": "letter",
+        "received_on": "31.01.2026",
+        "letter_reference": "DS-2026-001",
+        "wants_access": "on",
+        "identity_check_started_on": "",
+        "identity_method": "",
+        "identity_verified_on": "",
+        **overrides,
+    }
+
+
+def test_only_the_datenschutz_group_sees_the_requests(client):
+    client.force_login(make_staff("support", group="Support"))
+    assert client.get(LIST_URL).status_code == 403
+    client.force_login(make_staff("dpo"))
+    assert client.get(LIST_URL).status_code == 200
+
+
+def test_intake_records_the_letter_and_the_clock_rests_until_identity_is_verified(officer_client):
+    response = officer_client.post(ADD_URL, _intake())
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    request = SubjectRequest.objects.get()
+    assert (request.channel, request.letter_reference, request.due_on) == (
+        "letter",
+        "DS-2026-001",
+        None,
+    )
+    assert "ruht: Identität ungeprüft" in officer_client.get(LIST_URL).text
+    change = f"/admin/dsar/subjectrequest/{request.pk}/change/"
+    verified = _intake(identity_method="code-by-post", identity_verified_on="31.01.2026")
+    assert officer_client.post(change, verified).status_code == 302
+    request.refresh_from_db()
+    assert request.due_on == date(2026, 2, 28)
+    assert AuditEntry.objects.filter(action=AuditAction.CREATE, object_id=str(request.pk)).exists()
+
+
+def test_intake_without_any_right_gets_a_german_message_and_keeps_the_input(officer_client):
+    data = _intake()
+    del data["wants_access"]
+    response = officer_client.post(ADD_URL, data)
+    assert response.status_code == 200
+    assert "Bitte mindestens ein gewünschtes Recht ankreuzen." in response.text
+    assert "DS-2026-001" in response.text
+    assert not SubjectRequest.objects.exists()
+
+
+def test_verification_needs_its_method(officer_client):
+    response = officer_client.post(ADD_URL, _intake(identity_verified_on="02.02.2026"))
+    assert "Bitte angeben, wie die Identität geprüft wurde." in response.text
+
+
+def test_list_marks_overdue_requests(officer_client):
+    today = timezone.localdate()
+    make_request(
+        received_on=today - timedelta(days=70), identity_verified_on=today - timedelta(days=70)
+    )
+    make_request(received_on=today, identity_verified_on=today, letter_reference="DS-2")
+    page = officer_client.get(LIST_URL).text
+    assert page.count("überfällig seit") == 1
+    overdue = officer_client.get(LIST_URL, {"frist": "overdue"})
+    assert len(overdue.context["cl"].result_list) == 1
+
+
+def test_extension_in_the_admin_moves_the_due_date_once(officer_client):
+    request = make_request()
+    url = f"/admin/dsar/subjectrequest/{request.pk}/extend/"
+    response = officer_client.post(url, {"months": "2", "reason": ""})
+    assert "Dieses Feld ist zwingend erforderlich." in response.text
+    officer_client.post(url, {"months": "2", "reason": "Daten aus vielen Systemen"})
+    request.refresh_from_db()
+    assert request.due_on == date(2026, 4, 30)
+    response = officer_client.post(url, {"months": "1", "reason": "noch mehr"})
+    assert "bereits einmal verlängert" in response.text
+
+
+def test_discovery_page_and_exports(officer_client, accounts):
+    get_user_model().objects.create_user(username="erika", email=ADDRESS, first_name="Erika")
+    request = make_request()
+    page = officer_client.get(f"/admin/dsar/subjectrequest/{request.pk}/discovery/")
+    assert "Kundenkonten" not in page.text  # activities are named in the answer, not here
+    assert "erika" in page.text and "berichtigen" in page.text
+    json_export = officer_client.get(f"/admin/dsar/subjectrequest/{request.pk}/export.json")
+    assert json_export["Content-Type"].startswith("application/json")
+    activities = {a["key"]: a for a in json_export.json()["activities"]}
+    assert activities["test-accounts"]["records"][0]["rows"][0]["username"] == "erika"
+    assert activities["data-subject-requests"]["records"][0]["rows"][0]["channel"] == "letter"
+    letter = officer_client.get(f"/admin/dsar/subjectrequest/{request.pk}/export.html").text
+    for heading in ("Zweck", "Rechtsgrundlage", "Herkunft", "Empfänger", "Speicherdauer"):
+        assert f"<dt>{heading}</dt>" in letter
+    assert "Kundenkonten (Test)" in letter and "Heidestraße 17" in letter
+    assert "kostenlos" in letter
+
+
+def test_rectification_through_the_admin(officer_client, accounts):
+    user = get_user_model().objects.create_user(username="erika", email=ADDRESS, last_name="Muster")
+    request = make_request(wants_rectification=True)
+    url = f"/admin/dsar/subjectrequest/{request.pk}/rectify/"
+    data = {"holder": "auth.User", "pk": user.pk, "field": "last_name", "value": "Mustermann"}
+    officer_client.post(url, data)
+    user.refresh_from_db()
+    assert user.last_name == "Mustermann"
+
+
+def test_erasure_through_the_admin_shows_the_report(officer_client, accounts):
+    get_user_model().objects.create_user(username="erika", email=ADDRESS)
+    request = make_request(wants_erasure=True)
+    response = officer_client.post(f"/admin/dsar/subjectrequest/{request.pk}/erase/")
+    assert "Die Adresse kommt in keiner anderen Tabelle mehr vor." in response.text
+    assert "Betroffenenanfragen: 1" in response.text  # the request itself is kept as proof
+    assert not get_user_model().objects.filter(email__iexact=ADDRESS).exists()
+
+
+def test_completed_request_is_read_only(officer_client):
+    request = make_request()
+    officer_client.post(f"/admin/dsar/subjectrequest/{request.pk}/complete/")
+    request.refresh_from_db()
+    assert request.completed_on is not None and request.email == ""
+    page = officer_client.get(f"/admin/dsar/subjectrequest/{request.pk}/change/").text
+    assert 'name="_save"' not in page
+
+
+def test_restricted_persons_rows_are_read_only_until_lifted(client, audited_user_admin):
+    officer = make_staff("dpo")
+    officer.is_superuser = True
+    officer.save()
+    client.force_login(officer)
+    customer = get_user_model().objects.create_user(username="erika", email=ADDRESS)
+    change = f"{audited_user_admin}auth/user/{customer.pk}/change/"
+    assert 'name="_save"' in client.get(change).text
+    restriction = Restriction.objects.create(
+        email_digest=email_digest(ADDRESS), ground=RestrictionGround.ACCURACY
+    )
+    assert 'name="_save"' not in client.get(change).text
+    assert client.post(change, {"username": "x"}).status_code == 403
+    restriction.lifted_at, restriction.lift_reason = timezone.now(), "geklärt"
+    restriction.save()
+    assert 'name="_save"' in client.get(change).text
+
+
+def test_lifting_a_restriction_in_the_admin_is_logged(officer_client):
+    restriction = Restriction.objects.create(
+        email_digest=email_digest(ADDRESS), ground=RestrictionGround.OBJECTION
+    )
+    url = f"/admin/dsar/restriction/{restriction.pk}/lift/"
+    assert "Dieses Feld" in officer_client.post(url, {"reason": ""}).text
+    officer_client.post(url, {"reason": "Widerspruch geprüft, berechtigte Gründe überwiegen"})
+    restriction.refresh_from_db()
+    assert restriction.lifted_at is not None
+    assert AuditEntry.objects.filter(
+        action=AuditAction.UNRESTRICT, object_id=str(restriction.pk)
+    ).exists()
+
+
+def test_english_catalogue_is_compiled_and_loaded():
+    # The admin itself is served in German (outside i18n_patterns); the catalogue serves
+    # English wherever the language is English, e.g. the record of processing.
+    with translation.override("en"):
+        assert str(SubjectRequest._meta.verbose_name_plural) == "Data-subject requests"
+        assert str(registry.activities["data-subject-requests"].name) == (
+            "Handling of data-subject requests"
+        )

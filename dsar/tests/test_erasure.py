@@ -1,0 +1,139 @@
+"""Erasure (Art. 17) and the leak check, on a scenario built from every holder of this branch.
+
+``SCENARIO`` maps each registered holder to a function that gives the person rows in it. When
+the contact, newsletter and consent apps are merged, their holders get an entry here (contact
+request, training registration, newsletter subscription, customer mail, consent receipt);
+``test_the_scenario_covers_every_holder`` fails until they do.
+"""
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from dsar import services
+from dsar.leakcheck import find_address
+from dsar.models import Restriction, RestrictionGround, SubjectRequest, email_digest
+from privacy.audit import audit_log
+from privacy.models import AuditAction, AuditEntry
+from privacy.registry import HGB_257, Period, RetentionRule, registry
+
+from .conftest import ACCOUNTS
+from .factories import ADDRESS, make_request, make_staff
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 2, 10)
+
+
+def _account(address: str) -> None:
+    get_user_model().objects.create_user(username="erika", email=address, first_name="Erika")
+
+
+def _audit_entries(address: str) -> None:
+    # The person once worked with the admin: the access log names their account.
+    user = get_user_model().objects.get(email__iexact=address)
+    for _ in range(3):
+        audit_log(actor=user, action=AuditAction.VIEW, obj=user)
+
+
+def _lifted_restriction(address: str) -> None:
+    Restriction.objects.create(
+        email_digest=email_digest(address),
+        ground=RestrictionGround.ACCURACY,
+        lifted_at="2025-06-01T10:00:00+02:00",
+        lift_reason="Richtigkeit geklärt",
+    )
+
+
+SCENARIO: dict[str, Callable[[str], None]] = {
+    "auth.User": _account,
+    "privacy.AuditEntry": _audit_entries,
+    "dsar.Restriction": _lifted_restriction,
+    "dsar.SubjectRequest": lambda address: None,  # the request under test
+}
+
+
+@pytest.fixture
+def scenario(accounts):
+    for build in SCENARIO.values():
+        build(ADDRESS)
+    return make_request(wants_erasure=True, wants_no_mail=True)
+
+
+def test_the_scenario_covers_every_holder(accounts):
+    assert set(registry.holders) - set(SCENARIO) == set()
+
+
+def test_erasure_leaves_the_address_only_in_the_open_request(scenario):
+    assert {h.table for h in find_address(ADDRESS)} >= {"auth_user", "dsar_subjectrequest"}
+    report = services.request_erase(request=scenario, actor=make_staff("dpo"), today=TODAY)
+    assert report.leaks == []
+    assert report.erased["privacy.AuditEntry"] == 3
+    assert report.erased["auth.User"] == 1
+    assert report.erased["dsar.Restriction"] == 1
+    assert [k.holder for k in report.kept] == ["dsar.SubjectRequest"]
+    assert [h.table for h in find_address(ADDRESS)] == ["dsar_subjectrequest"]
+    assert not AuditEntry.objects.filter(actor__email__iexact=ADDRESS).exists()
+    services.request_complete(request=scenario, actor=None, today=TODAY)
+    assert find_address(ADDRESS) == []
+
+
+def test_every_erased_row_and_the_step_are_audit_entries(scenario):
+    officer = make_staff("dpo")
+    services.request_erase(request=scenario, actor=officer, today=TODAY)
+    erased = AuditEntry.objects.filter(action=AuditAction.ERASE, actor=officer)
+    assert erased.count() == 3 + 1 + 1 + 1  # access-log rows, account, restriction, request
+    assert scenario.outcome["erasure"]["erased"]["auth.User"] == 1
+    assert ADDRESS.lower() not in str(scenario.outcome).lower()
+
+
+def test_leak_check_finds_the_address_where_no_holder_looks(scenario):
+    # A staff note that quotes the address is not declared anywhere: only the scan finds it.
+    entry = audit_log(actor=None, action=AuditAction.VIEW, obj=scenario)
+    AuditEntry.objects.filter(pk=entry.pk).update(note=f"Rückruf an {ADDRESS.upper()}")
+    report = services.request_erase(request=scenario, actor=None, today=TODAY)
+    assert [(h.table, h.column, h.pk) for h in report.leaks] == [
+        ("privacy_auditentry", "note", str(entry.pk))
+    ]
+
+
+def test_statutory_retention_keeps_rows_and_names_the_law(accounts):
+    letters = RetentionRule(
+        key="test-letters",
+        holder="auth.User",
+        trigger="date_joined",
+        period=Period(months=1),
+        description="Geschäftsbriefe: sechs Jahre nach Jahresende",
+        statutory=HGB_257,
+        statutory_trigger="date_joined",
+    )
+    registry.activities["test-accounts"] = replace(ACCOUNTS, retention_rules=(letters,))
+    _account(ADDRESS)
+    request = make_request(wants_erasure=True)
+    report = services.request_erase(request=request, actor=None, today=TODAY)
+    kept = {k.holder: k for k in report.kept}
+    assert kept["auth.User"].reason == str(HGB_257.law)
+    assert "auth.User" not in report.erased
+    assert report.leaks == []
+    assert get_user_model().objects.get().email.lower() == ADDRESS.lower()
+
+
+def test_erased_person_who_wants_no_mail_is_suppressed(scenario):
+    suppression = pytest.importorskip("newsletter.suppression")
+    report = services.request_erase(request=scenario, actor=None, today=TODAY)
+    assert report.suppressed
+    assert suppression.is_suppressed(ADDRESS, "all")
+
+
+def test_leakcheck_command_reports_hits_and_fails(scenario, capsys):
+    with pytest.raises(CommandError, match="hit"):
+        call_command("dsar_leakcheck", ADDRESS)
+    assert "dsar_subjectrequest.email" in capsys.readouterr().out
+    SubjectRequest.objects.all().delete()
+    get_user_model().objects.all().delete()
+    call_command("dsar_leakcheck", ADDRESS)
+    assert "No hits." in capsys.readouterr().out
