@@ -13,4 +13,6 @@ class PrivacyConfig(AppConfig):
         from .roles import sync_group_permissions
 
         autodiscover_modules("privacy")
-        post_migrate.connect(sync_group_permissions, sender=self)
+        # After every app's migrations, not only privacy's: the apps after it add the permissions
+        # the groups are granted (the last call sees them all).
+        post_migrate.connect(sync_group_permissions, dispatch_uid="privacy.sync_group_permissions")

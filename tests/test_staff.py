@@ -85,3 +85,12 @@ def test_audit_entries_survive_the_actors_erasure():
     assert holder.export(rows)[0]["action"] == "view"
     holder.erase_rows(rows)
     assert AuditEntry.objects.get().actor is None
+
+
+def test_groups_get_the_permissions_of_apps_migrated_after_privacy():
+    support = Group.objects.get(name="Support")
+    datenschutz = Group.objects.get(name="Datenschutz")
+    later_apps = {code.split(".")[0] for code in registry.grants["Datenschutz"]} - {"privacy"}
+    assert later_apps, "some app after privacy grants the Datenschutz group permissions"
+    assert codes(datenschutz) == registry.grants["Datenschutz"]
+    assert codes(support) == registry.grants.get("Support", set())
