@@ -3,7 +3,16 @@
 Schedules are cron expressions (https://crontab.guru/); the deletion run's time is a setting.
 """
 
+from celery.schedules import crontab
+
 
 def beat_schedule(*, deletion_hour: int = 3, deletion_minute: int = 15) -> dict[str, dict]:
     """Return the beat schedule; apps add their periodic tasks here and nowhere else."""
-    return {}
+    return {
+        # Request mails a broker or SMTP outage left unsent: every 5 minutes
+        # (https://crontab.guru/#*/5_*_*_*_*).
+        "contact-send-unsent-mails": {
+            "task": "contact.tasks.send_unsent_inquiry_mails",
+            "schedule": crontab(minute="*/5"),
+        },
+    }
