@@ -8,7 +8,6 @@ Retention (stated in each form's notice and the policy):
 - a pupil's request the guardian has not confirmed: 72 hours after it came in.
 """
 
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from privacy.registry import (

@@ -36,6 +36,9 @@ GUARDIAN_SALT = "contact.guardian-consent"
 THANKS_SALT = "contact.thanks"
 THANKS_MAX_AGE = timedelta(hours=1)
 SWEEP_BATCH_SIZE = 200
+# The visitor waits for this publish: one connection attempt, no retries, short socket
+# timeouts. If the broker is down the mail stays UNSENT and the periodic sweep sends it.
+PUBLISH_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1, "socket_timeout": 1}
 
 
 class RegistrationRefused(Exception):
@@ -56,10 +59,13 @@ class GuardianLinkError(Exception):
 
 def _enqueue_mails(inquiry_id: int) -> None:
     """Hand the request's mails to Celery; with the broker down, the periodic sweep sends them."""
+    from optigem_site.celery import app
+
     from .tasks import send_inquiry_mails
 
     try:
-        send_inquiry_mails.apply_async((inquiry_id,), retry=False)
+        with app.connection_for_write(transport_options=PUBLISH_TRANSPORT_OPTIONS) as connection:
+            send_inquiry_mails.apply_async((inquiry_id,), connection=connection, retry=False)
     except OperationalError as exc:
         logger.warning("contact.mail.enqueue_failed inquiry=%s: %s", inquiry_id, type(exc).__name__)
 

@@ -5,10 +5,9 @@ from django.core import mail
 from django.utils import translation
 from django.utils.html import escape
 
-from privacy.registry import LegalBasis, registry
-
 from contact.models import Inquiry, Kind, MailState, Status
 from contact.tests.factories import contact_data, make_event, support_data, training_data
+from privacy.registry import LegalBasis, registry
 
 pytestmark = pytest.mark.django_db
 
