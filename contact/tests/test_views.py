@@ -2,11 +2,14 @@ from http import HTTPStatus
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django.utils.html import escape
 
 from contact.models import Inquiry, Kind, MailState, Status
 from contact.tests.factories import contact_data, make_event, support_data, training_data
+from optigem_site.celery import app
 from privacy.registry import LegalBasis, registry
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +145,32 @@ def test_captcha_script_is_not_loaded_outside_the_form_pages(client, settings):
     form = client.get("/kontakt/")
     assert "js.hcaptcha.com/1/api.js?hl=de" in form.content.decode()
     assert "https://hcaptcha.com" in form.headers["Content-Security-Policy"]
+
+
+@pytest.fixture
+def queued_mail():
+    """Mails are published to the (in-memory) broker instead of being sent inline."""
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = saved
+
+
+def _statements(client, url: str, data: dict) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.post(url, data).status_code == HTTPStatus.FOUND
+    return [query["sql"].split()[0] for query in captured.captured_queries]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submission_costs_at_most_four_queries(client, queued_mail):
+    """As in production: no outer transaction, mails handed to the broker after commit."""
+    assert _statements(client, "/kontakt/", contact_data()) == ["BEGIN", "INSERT", "COMMIT"]
+    event = make_event()
+    training = _statements(client, f"/schulungen/{event.slug}/anmeldung/", training_data())
+    assert [s for s in training if s not in {"BEGIN", "COMMIT"}] == [
+        "SELECT",  # the event, by its slug
+        "SELECT",  # the event again, locked FOR UPDATE
+        "SELECT",  # the seats taken
+        "INSERT",
+    ]
