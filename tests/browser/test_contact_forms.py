@@ -17,9 +17,11 @@ def page(chromium, live_server, settings):
     page.on("request", lambda request: page.requests.append(request.url))
     page.on(
         "console",
-        lambda message: page.csp_errors.append(message.text)
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            page.csp_errors.append(message.text)
+            if "Content Security Policy" in message.text
+            else None
+        ),
     )
     # No internet in tests: hCaptcha's script is answered locally with an empty script.
     context.route(
@@ -36,7 +38,9 @@ def test_hcaptcha_is_requested_on_the_form_page_only(page):
     assert not [url for url in page.requests if "hcaptcha" in url]
     page.goto(page.base + "/kontakt/")
     assert [url for url in page.requests if url.startswith("https://js.hcaptcha.com/1/api.js")]
-    foreign = [url for url in page.requests if not url.startswith((page.base, "https://js.hcaptcha"))]
+    foreign = [
+        url for url in page.requests if not url.startswith((page.base, "https://js.hcaptcha"))
+    ]
     assert foreign == []
     assert page.csp_errors == []
 
