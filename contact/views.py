@@ -14,8 +14,8 @@ from .notice import notice_for
 from .ratelimit import rate_limited
 
 
-def _form_page(request, *, form_class: type[InquiryForm], kind: str, event=None, context=None):
-    form = form_class(request.POST or None)
+def _form_page(request, *, form_class: type[InquiryForm], kind: str, event=None):
+    form = form_class(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             inquiry = services.inquiry_create(
@@ -34,7 +34,6 @@ def _form_page(request, *, form_class: type[InquiryForm], kind: str, event=None,
             "notice": notice_for(kind, captcha=captcha),
             "captcha_script": script_url() if captcha else "",
             "event": event,
-            **(context or {}),
         },
     )
 

@@ -85,12 +85,6 @@ def staff_user(db):
     """Make a staff user in a staff group (``staff_user("Support")``)."""
     from django.contrib.auth.models import Group, User
 
-    from privacy.roles import sync_group_permissions
-
-    # privacy's post_migrate handler runs before contact's permissions exist (app order),
-    # so the groups are synchronised once more here; see the report to the lead.
-    sync_group_permissions()
-
     def make(group: str, username: str = "sam") -> User:
         user = User.objects.create_user(username, f"{username}@optigem.com", "pw", is_staff=True)
         user.groups.add(Group.objects.get(name=group))

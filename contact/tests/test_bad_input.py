@@ -207,3 +207,9 @@ def test_valid_training_input_is_stored_exactly_as_typed_apart_from_outer_space(
     if response.status_code == HTTPStatus.FOUND:
         stored = Inquiry.objects.filter(event=event).get()
         assert stored.name == values["name"].strip()
+
+
+def test_an_empty_post_names_every_required_field(client):
+    page = client.post("/kontakt/", {}).content.decode()
+    assert page.count("Dieses Feld ist zwingend erforderlich.") == 3  # name, e-mail, message
+    assert not Inquiry.objects.exists()
