@@ -34,12 +34,26 @@ class MailState(models.TextChoices):
     BLOCKED = "blocked", _("nicht versendet (E-Mail-Sperre)")
 
 
+def _holding_seat(*, now=None, prefix: str = "") -> Q:
+    cutoff = (now or timezone.now()) - timedelta(hours=GUARDIAN_CONFIRMATION_HOURS)
+    return (
+        Q(**{f"{prefix}is_minor": False})
+        | Q(**{f"{prefix}guardian_confirmed_at__isnull": False})
+        | Q(**{f"{prefix}created_at__gt": cutoff})
+    )
+
+
 class TrainingEventQuerySet(models.QuerySet):
     def open_for_registration(self, *, now=None):
         return self.filter(registration_deadline__gte=now or timezone.now())
 
     def upcoming(self, *, now=None):
         return self.filter(starts_at__gte=now or timezone.now()).order_by("starts_at")
+
+    def with_seats_taken(self, *, now=None):
+        """Annotate ``seats_taken`` (as ``InquiryQuerySet.holding_seat`` counts) in one query."""
+        held = _holding_seat(now=now, prefix="registrations__")
+        return self.annotate(seats_taken=models.Count("registrations", filter=held))
 
 
 class TrainingEvent(models.Model):
@@ -92,10 +106,7 @@ class InquiryQuerySet(models.QuerySet):
 
     def holding_seat(self, *, now=None):
         """Registrations that count against an event's seats (unexpired pending ones included)."""
-        cutoff = (now or timezone.now()) - timedelta(hours=GUARDIAN_CONFIRMATION_HOURS)
-        return self.filter(
-            Q(is_minor=False) | Q(guardian_confirmed_at__isnull=False) | Q(created_at__gt=cutoff)
-        )
+        return self.filter(_holding_seat(now=now))
 
     def with_unsent_mail(self):
         return self.filter(

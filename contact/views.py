@@ -38,21 +38,21 @@ def _form_page(request, *, form_class: type[InquiryForm], kind: str, event=None)
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @rate_limited
 @allow_captcha
 def contact_form(request):
     return _form_page(request, form_class=ContactForm, kind=Kind.CONTACT)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @rate_limited
 @allow_captcha
 def support_form(request):
     return _form_page(request, form_class=SupportForm, kind=Kind.SUPPORT)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @rate_limited
 @allow_captcha
 def training_form(request, event: str):
@@ -62,8 +62,8 @@ def training_form(request, event: str):
 
 def training_list(request):
     now = timezone.now()
-    events = TrainingEvent.objects.upcoming(now=now)
-    rows = [(event, event.is_open(now=now) and event.seats_left(now=now) > 0) for event in events]
+    events = TrainingEvent.objects.upcoming(now=now).with_seats_taken(now=now)
+    rows = [(event, event.is_open(now=now) and event.seats_taken < event.seats) for event in events]
     return render(request, "contact/training_list.html", {"rows": rows})
 
 
@@ -74,7 +74,7 @@ def thanks(request, token: str):
     return render(request, "contact/thanks.html", {"inquiry": inquiry})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @rate_limited
 def guardian(request, token: str):
     """Shows the pending request; only a POST (a button) consents, so mail scanners cannot."""

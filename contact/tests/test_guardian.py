@@ -7,7 +7,7 @@ from django.core import mail
 from django.utils import timezone
 
 from contact import services
-from contact.models import Inquiry, MailState
+from contact.models import Inquiry, MailState, TrainingEvent
 from contact.tests.factories import contact_data, make_event, minor, training_data
 from privacy.registry import registry
 
@@ -142,5 +142,9 @@ def test_a_pending_registration_holds_its_seat_until_it_expires(
     event = make_event(seats=1)
     url = f"/schulungen/{event.slug}/anmeldung/"
     _submit_as_minor(client, django_capture_on_commit_callbacks, url=url, data=training_data())
+    later = timezone.now() + timedelta(hours=73)
     assert event.seats_left() == 0
-    assert event.seats_left(now=timezone.now() + timedelta(hours=73)) == 1
+    assert event.seats_left(now=later) == 1
+    events = TrainingEvent.objects.filter(pk=event.pk)
+    assert events.with_seats_taken().get().seats_taken == 1
+    assert events.with_seats_taken(now=later).get().seats_taken == 0

@@ -96,7 +96,7 @@ def test_support_product_must_be_one_of_the_choices(client):
     assert not Inquiry.objects.exists()
 
 
-def test_training_list_shows_upcoming_events_and_their_state(client):
+def test_training_list_shows_upcoming_events_and_their_state(client, django_assert_num_queries):
     open_event = make_event(title="Jahresabschluss")
     full = make_event(title="Spendenverwaltung", seats=1)
     Inquiry.objects.create(
@@ -109,7 +109,8 @@ def test_training_list_shows_upcoming_events_and_their_state(client):
         staff_mail=MailState.SENT,
         guardian_mail=MailState.NOT_NEEDED,
     )
-    page = client.get("/schulungen/").content.decode()
+    with django_assert_num_queries(1):
+        page = client.get("/schulungen/").content.decode()
     assert f"/schulungen/{open_event.slug}/anmeldung/" in page
     assert f"/schulungen/{full.slug}/anmeldung/" not in page
     assert "Ausgebucht" in page
