@@ -58,7 +58,11 @@ class GuardianLinkError(Exception):
 
 
 def _enqueue_mails(inquiry_id: int) -> None:
-    """Hand the request's mails to Celery; with the broker down, the periodic sweep sends them."""
+    """Hand the request's mails to Celery; with the broker down, the periodic sweep sends them.
+
+    Kombu reports most broker failures as OperationalError, some transports (the demo's
+    filesystem queue) as plain OSError; either way the visitor's request has succeeded.
+    """
     from optigem_site.celery import app
 
     from .tasks import send_inquiry_mails
@@ -66,7 +70,7 @@ def _enqueue_mails(inquiry_id: int) -> None:
     try:
         with app.connection_for_write(transport_options=PUBLISH_TRANSPORT_OPTIONS) as connection:
             send_inquiry_mails.apply_async((inquiry_id,), connection=connection, retry=False)
-    except OperationalError as exc:
+    except (OperationalError, OSError) as exc:
         logger.warning("contact.mail.enqueue_failed inquiry=%s: %s", inquiry_id, type(exc).__name__)
 
 
@@ -120,7 +124,7 @@ def inquiry_create(
         if existing is None:
             raise
         return existing
-    transaction.on_commit(partial(_enqueue_mails, inquiry.pk))
+    transaction.on_commit(partial(_enqueue_mails, inquiry.pk), robust=True)
     return inquiry
 
 
@@ -191,7 +195,7 @@ def inquiry_guardian_confirm(*, token: str, now: datetime | None = None) -> Inqu
     )
     if not claimed:
         raise GuardianLinkError(_("Dieser Link wurde bereits verwendet."))
-    transaction.on_commit(partial(_enqueue_mails, inquiry.pk))
+    transaction.on_commit(partial(_enqueue_mails, inquiry.pk), robust=True)
     inquiry.refresh_from_db()
     return inquiry
 

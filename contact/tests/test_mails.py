@@ -83,6 +83,24 @@ def test_with_the_broker_down_the_submission_succeeds_and_the_sweep_sends_later(
     assert len(smtp_sink.received) == 2  # nothing is sent twice
 
 
+def test_a_broken_filesystem_queue_does_not_fail_the_submission(
+    client, tmp_path, django_capture_on_commit_callbacks
+):
+    """The demo's broker is a folder; a missing folder raises OSError, not a kombu error."""
+    saved = app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_transport_options
+    missing = str(tmp_path / "missing")
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "filesystem://"
+    app.conf.broker_transport_options = {"data_folder_in": missing, "data_folder_out": missing}
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/kontakt/", contact_data())
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url, app.conf.broker_transport_options = saved
+    assert response.status_code == HTTPStatus.FOUND
+    assert Inquiry.objects.get().receipt_mail == MailState.UNSENT
+
+
 def test_with_smtp_down_the_mails_stay_unsent_until_the_sweep(
     client, smtp_sink, settings, django_capture_on_commit_callbacks
 ):
