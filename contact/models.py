@@ -44,9 +44,6 @@ def _holding_seat(*, now=None, prefix: str = "") -> Q:
 
 
 class TrainingEventQuerySet(models.QuerySet):
-    def open_for_registration(self, *, now=None):
-        return self.filter(registration_deadline__gte=now or timezone.now())
-
     def upcoming(self, *, now=None):
         return self.filter(starts_at__gte=now or timezone.now()).order_by("starts_at")
 
