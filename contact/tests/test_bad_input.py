@@ -213,3 +213,13 @@ def test_an_empty_post_names_every_required_field(client):
     page = client.post("/kontakt/", {}).content.decode()
     assert page.count("Dieses Feld ist zwingend erforderlich.") == 3  # name, e-mail, message
     assert not Inquiry.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submit_without_an_outer_transaction_stores_one_request(client):
+    """As in production (autocommit): the duplicate INSERT fails alone and finds the first."""
+    payload = contact_data()
+    first = client.post("/kontakt/", payload)
+    second = client.post("/kontakt/", payload)
+    assert first["Location"] == second["Location"]
+    assert Inquiry.objects.count() == 1
