@@ -5,6 +5,7 @@ A request is stored first and mailed second. Each mail has a state on the reques
 broker or SMTP outage delays a mail but never loses it.
 """
 
+import functools
 import logging
 import smtplib
 from contextlib import nullcontext
@@ -58,6 +59,17 @@ class GuardianLinkError(Exception):
         self.message = message
 
 
+@functools.cache
+def _publish_pool(broker_url: str):
+    """Broker connections kept per process (and per broker URL), opened with the fail-fast
+    options: a new connection per submission would redo the connect and the queue declaration
+    every time."""
+    from optigem_site.celery import app
+
+    connection = app.connection_for_write(broker_url, transport_options=PUBLISH_TRANSPORT_OPTIONS)
+    return connection.Pool(limit=app.conf.broker_pool_limit)
+
+
 def _enqueue_mails(inquiry_id: int) -> None:
     """Hand the request's mails to Celery; with the broker down, the periodic sweep sends them.
 
@@ -69,7 +81,7 @@ def _enqueue_mails(inquiry_id: int) -> None:
     from .tasks import send_inquiry_mails
 
     try:
-        with app.connection_for_write(transport_options=PUBLISH_TRANSPORT_OPTIONS) as connection:
+        with _publish_pool(app.conf.broker_url).acquire(block=True, timeout=1) as connection:
             send_inquiry_mails.apply_async((inquiry_id,), connection=connection, retry=False)
     except (OperationalError, OSError) as exc:
         logger.warning("contact.mail.enqueue_failed inquiry=%s: %s", inquiry_id, type(exc).__name__)
