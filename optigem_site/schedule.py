@@ -14,4 +14,10 @@ def beat_schedule(*, deletion_hour: int = 3, deletion_minute: int = 15) -> dict[
             "task": "dsar.tasks.remind_due_requests",
             "schedule": crontab(hour=7, minute=30),
         },
+        # Request mails a broker or SMTP outage left unsent: every 5 minutes
+        # (https://crontab.guru/#*/5_*_*_*_*).
+        "contact-send-unsent-mails": {
+            "task": "contact.tasks.send_unsent_inquiry_mails",
+            "schedule": crontab(minute="*/5"),
+        },
     }

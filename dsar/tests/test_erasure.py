@@ -6,6 +6,7 @@ request, training registration, newsletter subscription, customer mail, consent 
 ``test_the_scenario_covers_every_holder`` fails until they do.
 """
 
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -14,6 +15,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from contact.models import Inquiry, Kind, MailState
+from contact.tests.factories import make_event
 from dsar import services
 from dsar.leakcheck import find_address
 from dsar.models import Restriction, RestrictionGround, SubjectRequest, email_digest
@@ -49,7 +52,36 @@ def _lifted_restriction(address: str) -> None:
     )
 
 
+def _contact_and_training(address: str) -> None:
+    # A contact request, and a training registration for which the person is the guardian of a
+    # pupil: both find the address, in either role.
+    Inquiry.objects.create(
+        kind=Kind.CONTACT,
+        submission_key=uuid.uuid4(),
+        name="Erika Mustermann",
+        email=address,
+        subject="Lizenzfrage",
+        message=f"Bitte antworten Sie an {address}.",
+        receipt_mail=MailState.SENT,
+        staff_mail=MailState.SENT,
+        guardian_mail=MailState.NOT_NEEDED,
+    )
+    Inquiry.objects.create(
+        kind=Kind.TRAINING,
+        submission_key=uuid.uuid4(),
+        name="Tim Mustermann",
+        email="tim@example.org",
+        event=make_event(),
+        is_minor=True,
+        guardian_email=address.upper(),
+        receipt_mail=MailState.WAITING,
+        staff_mail=MailState.WAITING,
+        guardian_mail=MailState.SENT,
+    )
+
+
 SCENARIO: dict[str, Callable[[str], None]] = {
+    "contact.Inquiry": _contact_and_training,
     "auth.User": _account,
     "privacy.AuditEntry": _audit_entries,
     "dsar.Restriction": _lifted_restriction,
@@ -75,6 +107,8 @@ def test_erasure_leaves_the_address_only_in_the_open_request(scenario):
     assert report.erased["privacy.AuditEntry"] == 3
     assert report.erased["auth.User"] == 1
     assert report.erased["dsar.Restriction"] == 1
+    assert report.erased["contact.Inquiry"] == 2
+    assert not Inquiry.objects.exists()
     assert [k.holder for k in report.kept] == ["dsar.SubjectRequest"]
     assert [h.table for h in find_address(ADDRESS)] == ["dsar_subjectrequest"]
     assert not AuditEntry.objects.filter(actor__email__iexact=ADDRESS).exists()
@@ -86,7 +120,7 @@ def test_every_erased_row_and_the_step_are_audit_entries(scenario):
     officer = make_staff("dpo")
     services.request_erase(request=scenario, actor=officer, today=TODAY)
     erased = AuditEntry.objects.filter(action=AuditAction.ERASE, actor=officer)
-    assert erased.count() == 3 + 1 + 1 + 1  # access-log rows, account, restriction, request
+    assert erased.count() == 3 + 1 + 1 + 2 + 1  # log rows, account, restriction, inquiries, request
     assert scenario.outcome["erasure"]["erased"]["auth.User"] == 1
     assert ADDRESS.lower() not in str(scenario.outcome).lower()
 
@@ -134,6 +168,7 @@ def test_leakcheck_command_reports_hits_and_fails(scenario, capsys):
         call_command("dsar_leakcheck", ADDRESS)
     assert "dsar_subjectrequest.email" in capsys.readouterr().out
     SubjectRequest.objects.all().delete()
+    Inquiry.objects.all().delete()
     get_user_model().objects.all().delete()
     call_command("dsar_leakcheck", ADDRESS)
     assert "No hits." in capsys.readouterr().out

@@ -210,3 +210,16 @@ LOGGING = {
 # Cookie lifetimes as declared in the privacy registry (a test keeps the two in step).
 CSRF_COOKIE_AGE = 60 * 60 * 24 * 365
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+
+# Contact, support and training requests (contact/)
+# hCaptcha's script URL and the seconds the verify call may take before the form says so.
+HCAPTCHA_JS_API_URL = env("HCAPTCHA_JS_API_URL", default="https://js.hcaptcha.com/1/api.js")
+HCAPTCHA_TIMEOUT = env.float("HCAPTCHA_TIMEOUT", default=5.0)
+# Where staff notifications of new requests go (they carry no personal data).
+CONTACT_STAFF_EMAIL = env("CONTACT_STAFF_EMAIL", default="support@optigem.com")
+# Per-client limit on the forms' POSTs: this many per window (seconds), counted in this cache.
+CONTACT_RATE_LIMIT = env.int("CONTACT_RATE_LIMIT", default=10)
+CONTACT_RATE_LIMIT_WINDOW = env.int("CONTACT_RATE_LIMIT_WINDOW", default=600)
+CONTACT_RATE_LIMIT_CACHE = env("CONTACT_RATE_LIMIT_CACHE", default="default")
+# Reverse proxies in front of the site that append to X-Forwarded-For (0: use REMOTE_ADDR).
+CONTACT_PROXY_HOPS = env.int("CONTACT_PROXY_HOPS", default=0)

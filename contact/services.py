@@ -1,0 +1,347 @@
+"""State changes of requests: create, guardian consent, status, and sending their mails.
+
+A request is stored first and mailed second. Each mail has a state on the request row
+(``MailState``); the after-commit task and the periodic sweep send whatever is UNSENT, so a
+broker or SMTP outage delays a mail but never loses it.
+"""
+
+import functools
+import logging
+import smtplib
+from contextlib import nullcontext
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError
+
+from privacy.registry import MailKind, registry
+
+from .models import (
+    GUARDIAN_CONFIRMATION_HOURS,
+    Inquiry,
+    MailState,
+    Status,
+    TrainingEvent,
+)
+
+logger = logging.getLogger(__name__)
+
+GUARDIAN_SALT = "contact.guardian-consent"
+THANKS_SALT = "contact.thanks"
+THANKS_MAX_AGE = timedelta(hours=1)
+SWEEP_BATCH_SIZE = 200
+# The visitor waits for this publish: one connection attempt, no retries, short socket
+# timeouts. If the broker is down the mail stays UNSENT and the periodic sweep sends it.
+PUBLISH_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1, "socket_timeout": 1}
+
+
+class RegistrationRefused(Exception):
+    """A training registration that cannot be taken; ``message`` is for the visitor."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class GuardianLinkError(Exception):
+    """A guardian link that is forged, expired or already used; ``message`` is for the visitor."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@functools.cache
+def _publish_pool(broker_url: str):
+    """Broker connections kept per process (and per broker URL), opened with the fail-fast
+    options: a new connection per submission would redo the connect and the queue declaration
+    every time."""
+    from optigem_site.celery import app
+
+    connection = app.connection_for_write(broker_url, transport_options=PUBLISH_TRANSPORT_OPTIONS)
+    return connection.Pool(limit=app.conf.broker_pool_limit)
+
+
+def _enqueue_mails(inquiry_id: int) -> None:
+    """Hand the request's mails to Celery; with the broker down, the periodic sweep sends them.
+
+    Kombu reports most broker failures as OperationalError, some transports (the demo's
+    filesystem queue) as plain OSError; either way the visitor's request has succeeded.
+    """
+    from optigem_site.celery import app
+
+    from .tasks import send_inquiry_mails
+
+    try:
+        with _publish_pool(app.conf.broker_url).acquire(block=True, timeout=1) as connection:
+            send_inquiry_mails.apply_async((inquiry_id,), connection=connection, retry=False)
+    except (OperationalError, OSError) as exc:
+        logger.warning("contact.mail.enqueue_failed inquiry=%s: %s", inquiry_id, type(exc).__name__)
+
+
+def _take_seat(*, event_id: int, now: datetime) -> None:
+    """Lock the event row and check its seats, so concurrent registrations queue up here."""
+    event = TrainingEvent.objects.select_for_update().get(pk=event_id)
+    if not event.is_open(now=now):
+        raise RegistrationRefused(_("Der Anmeldeschluss für diese Schulung ist vorbei."))
+    if event.registrations.holding_seat(now=now).count() >= event.seats:
+        raise RegistrationRefused(
+            _("Diese Schulung ist leider ausgebucht. Bitte wählen Sie einen anderen Termin.")
+        )
+
+
+def _insert_transaction(*, locking: bool):
+    """A transaction where one is needed: for the seat lock, or a savepoint inside an outer
+    transaction (so a duplicate key does not break it). A lone INSERT in autocommit needs
+    neither, which saves the visitor two round trips (BEGIN, COMMIT)."""
+    if locking or transaction.get_connection().in_atomic_block:
+        return transaction.atomic()
+    return nullcontext()
+
+
+def inquiry_create(
+    *,
+    kind: str,
+    data: dict,
+    event: TrainingEvent | None = None,
+    language: str = "de",
+    now: datetime | None = None,
+) -> Inquiry:
+    """Store a submission (validated by its form) and queue its mails after commit.
+
+    A minor's request waits for the guardian: only the guardian mail goes out now. A second
+    submission with the same ``submission_key`` (a double click, a reload) returns the first.
+    Validation is the form's and the database's (constraints); ``full_clean`` would cost a
+    query per constraint on every submission.
+    """
+    now = now or timezone.now()
+    minor = bool(data.get("is_minor"))
+    inquiry = Inquiry(
+        kind=kind,
+        event=event,
+        created_at=now,
+        language=language,
+        **data,
+        receipt_mail=MailState.WAITING if minor else MailState.UNSENT,
+        staff_mail=MailState.WAITING if minor else MailState.UNSENT,
+        guardian_mail=MailState.UNSENT if minor else MailState.NOT_NEEDED,
+    )
+    if not minor:
+        inquiry.guardian_nonce = ""
+    try:
+        with _insert_transaction(locking=event is not None):
+            if event is not None:
+                _take_seat(event_id=event.pk, now=now)
+            inquiry.save(force_insert=True)
+    except (IntegrityError, RegistrationRefused):
+        existing = Inquiry.objects.filter(submission_key=data["submission_key"]).first()
+        if existing is None:
+            raise
+        return existing
+    transaction.on_commit(partial(_enqueue_mails, inquiry.pk), robust=True)
+    return inquiry
+
+
+def thanks_token(inquiry: Inquiry) -> str:
+    return signing.dumps(inquiry.pk, salt=THANKS_SALT)
+
+
+def inquiry_for_thanks(token: str) -> Inquiry | None:
+    """The request a fresh thank-you link names, or None when it is forged or old."""
+    try:
+        pk = signing.loads(token, salt=THANKS_SALT, max_age=THANKS_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return Inquiry.objects.filter(pk=pk).select_related("event").first()
+
+
+def guardian_token(inquiry: Inquiry) -> str:
+    """A signed link token naming the request and its single-use nonce (no e-mail address)."""
+    return signing.dumps({"i": inquiry.pk, "n": inquiry.guardian_nonce}, salt=GUARDIAN_SALT)
+
+
+def _guardian_cutoff(now: datetime) -> datetime:
+    return now - timedelta(hours=GUARDIAN_CONFIRMATION_HOURS)
+
+
+def inquiry_for_guardian(*, token: str, now: datetime | None = None) -> Inquiry:
+    """The pending request a guardian link names; GuardianLinkError if it is not usable."""
+    now = now or timezone.now()
+    try:
+        payload = signing.loads(
+            token, salt=GUARDIAN_SALT, max_age=timedelta(hours=GUARDIAN_CONFIRMATION_HOURS)
+        )
+    except signing.SignatureExpired as exc:
+        raise GuardianLinkError(_expired_message()) from exc
+    except signing.BadSignature as exc:
+        raise GuardianLinkError(_("Dieser Link ist ungültig.")) from exc
+    inquiry = Inquiry.objects.filter(pk=payload.get("i")).select_related("event").first()
+    if inquiry is None or not inquiry.is_minor:
+        raise GuardianLinkError(_expired_message())
+    if inquiry.guardian_confirmed_at is not None or inquiry.guardian_nonce != payload.get("n"):
+        raise GuardianLinkError(_("Dieser Link wurde bereits verwendet."))
+    if inquiry.created_at <= _guardian_cutoff(now):
+        raise GuardianLinkError(_expired_message())
+    return inquiry
+
+
+def _expired_message() -> str:
+    return _(
+        "Dieser Link ist abgelaufen. Nicht bestätigte Anfragen löschen wir nach 72 Stunden; "
+        "bitte stellen Sie die Anfrage bei Bedarf neu."
+    )
+
+
+def inquiry_guardian_confirm(*, token: str, now: datetime | None = None) -> Inquiry:
+    """Record the guardian's consent once; the request becomes visible and its mails go out."""
+    now = now or timezone.now()
+    inquiry = inquiry_for_guardian(token=token, now=now)
+    claimed = Inquiry.objects.filter(
+        pk=inquiry.pk,
+        guardian_nonce=inquiry.guardian_nonce,
+        guardian_confirmed_at__isnull=True,
+        created_at__gt=_guardian_cutoff(now),
+    ).update(
+        guardian_confirmed_at=now,
+        guardian_nonce="",
+        receipt_mail=MailState.UNSENT,
+        staff_mail=MailState.UNSENT,
+    )
+    if not claimed:
+        raise GuardianLinkError(_("Dieser Link wurde bereits verwendet."))
+    transaction.on_commit(partial(_enqueue_mails, inquiry.pk), robust=True)
+    inquiry.refresh_from_db()
+    return inquiry
+
+
+def inquiry_guardian_decline(*, token: str, now: datetime | None = None) -> None:
+    """The guardian refuses: the request is deleted at once."""
+    inquiry = inquiry_for_guardian(token=token, now=now)
+    Inquiry.objects.filter(
+        pk=inquiry.pk, guardian_nonce=inquiry.guardian_nonce, guardian_confirmed_at__isnull=True
+    ).delete()
+
+
+def inquiry_set_status(*, inquiry: Inquiry, status: str, now: datetime | None = None) -> Inquiry:
+    """Change the status; closing sets ``closed_at`` (the retention rule counts from it)."""
+    inquiry.status = status
+    if status == Status.CLOSED:
+        inquiry.closed_at = inquiry.closed_at or now or timezone.now()
+    else:
+        inquiry.closed_at = None
+    inquiry.save(update_fields=["status", "closed_at"])
+    return inquiry
+
+
+# Mails -------------------------------------------------------------------------------------
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _receipt(inquiry: Inquiry) -> EmailMessage:
+    # No text the visitor typed goes into a mail to the address they typed: the form cannot
+    # be used to send someone else a message of the sender's choosing.
+    with translation.override(inquiry.language):
+        subject = _("Ihre %(kind)s ist bei uns eingegangen (Nr. %(number)s)") % {
+            "kind": inquiry.get_kind_display(),
+            "number": inquiry.pk,
+        }
+        body = render_to_string(
+            "contact/mail/receipt.txt",
+            {"inquiry": inquiry, "policy_url": _absolute(reverse("privacy:policy"))},
+        )
+    return EmailMessage(subject=subject, body=body, to=[inquiry.email])
+
+
+def _staff_notification(inquiry: Inquiry) -> EmailMessage:
+    # The notification carries no personal data, only where to read the request.
+    with translation.override("de"):
+        subject = _("Neue %(kind)s Nr. %(number)s") % {
+            "kind": inquiry.get_kind_display(),
+            "number": inquiry.pk,
+        }
+        admin_path = reverse("admin:contact_inquiry_change", args=[inquiry.pk])
+        body = render_to_string(
+            "contact/mail/staff.txt", {"inquiry": inquiry, "admin_url": _absolute(admin_path)}
+        )
+    return EmailMessage(subject=subject, body=body, to=[settings.CONTACT_STAFF_EMAIL])
+
+
+def _guardian_request(inquiry: Inquiry) -> EmailMessage:
+    with translation.override(inquiry.language):
+        link = _absolute(reverse("contact:guardian", kwargs={"token": guardian_token(inquiry)}))
+        subject = _("Bitte um Ihre Zustimmung: Anfrage an die OPTIGEM GmbH")
+        body = render_to_string(
+            "contact/mail/guardian.txt",
+            {"inquiry": inquiry, "link": link, "hours": GUARDIAN_CONFIRMATION_HOURS},
+        )
+    return EmailMessage(subject=subject, body=body, to=[inquiry.guardian_email])
+
+
+MAILS = (
+    ("guardian_mail", _guardian_request),
+    ("receipt_mail", _receipt),
+    ("staff_mail", _staff_notification),
+)
+
+
+def _deliver(message: EmailMessage, *, label: str) -> str | None:
+    """Send one mail; its new state, or None when it must be tried again later."""
+    address = message.to[0]
+    guard = registry.mail_blocked(address, kind=MailKind.TRANSACTIONAL)
+    if guard:
+        logger.info("contact.mail.blocked %s guard=%s", label, guard)
+        return MailState.BLOCKED
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError) as exc:
+        logger.warning("contact.mail.failed %s: %s", label, type(exc).__name__)
+        return None
+    return MailState.SENT
+
+
+def inquiry_send_mails(*, inquiry_id: int, now: datetime | None = None) -> list[str]:
+    """Send the request's UNSENT mails and record each outcome; returns the fields sent.
+
+    The row is locked (skipping one another worker holds), so the after-commit task and the
+    periodic sweep never send the same mail twice.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        inquiry = Inquiry.objects.select_for_update(skip_locked=True).filter(pk=inquiry_id).first()
+        if inquiry is None:
+            return []
+        changed = []
+        for field, build in MAILS:
+            if getattr(inquiry, field) != MailState.UNSENT:
+                continue
+            if field == "guardian_mail" and inquiry.created_at <= _guardian_cutoff(now):
+                state = MailState.NOT_NEEDED  # the link could no longer be used
+            else:
+                state = _deliver(build(inquiry), label=f"{field} inquiry={inquiry.pk}")
+            if state:
+                setattr(inquiry, field, state)
+                changed.append(field)
+        if changed:
+            inquiry.save(update_fields=changed)
+    return [field for field in changed if getattr(inquiry, field) == MailState.SENT]
+
+
+def inquiry_send_unsent_mails(*, now: datetime | None = None) -> int:
+    """Send every mail still UNSENT (after a broker or SMTP outage); returns the mails sent."""
+    ids = list(
+        Inquiry.objects.with_unsent_mail()
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH_SIZE]
+    )
+    return sum(len(inquiry_send_mails(inquiry_id=pk, now=now)) for pk in ids)

@@ -1,0 +1,150 @@
+import re
+from datetime import timedelta
+from http import HTTPStatus
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from contact import services
+from contact.models import Inquiry, MailState, TrainingEvent
+from contact.tests.factories import contact_data, make_event, minor, training_data
+from privacy.registry import registry
+
+pytestmark = pytest.mark.django_db
+
+
+def _submit_as_minor(client, capture, url="/kontakt/", data=None):
+    with capture(execute=True):
+        response = client.post(url, minor(data or contact_data()))
+    assert response.status_code == HTTPStatus.FOUND
+    return response
+
+
+def _link(message) -> str:
+    return re.search(r"http://\S+/anfrage/zustimmung/\S+/", message.body).group(0)
+
+
+def _path(link: str) -> str:
+    return link.removeprefix("http://127.0.0.1:8000")
+
+
+@pytest.fixture
+def support_user(staff_user):
+    return staff_user("Support")
+
+
+def test_ticking_the_pupil_box_requires_a_guardian_address(client):
+    response = client.post("/kontakt/", {**contact_data(), "is_minor": "on"})
+    assert "Bitte geben Sie die E-Mail-Adresse einer/eines Erziehungsberechtigten an" in (
+        response.content.decode()
+    )
+    assert not Inquiry.objects.exists()
+
+
+def test_the_guardian_address_must_not_be_the_senders_own(client):
+    response = client.post("/kontakt/", minor(contact_data(), guardian="ERIKA@example.org"))
+    assert "nicht Ihre eigene" in response.content.decode()
+
+
+def test_a_guardian_address_without_the_box_is_not_stored(client):
+    client.post("/kontakt/", {**contact_data(), "guardian_email": "x@example.org"})
+    assert Inquiry.objects.get().guardian_email == ""
+
+
+def test_a_pupils_request_waits_for_the_guardian_and_only_the_guardian_is_mailed(
+    client, django_capture_on_commit_callbacks, support_user
+):
+    response = _submit_as_minor(client, django_capture_on_commit_callbacks)
+    assert "72 Stunden" in client.get(response["Location"]).content.decode()
+    (message,) = mail.outbox
+    assert message.to == ["mutter@example.org"]
+    assert "erika@example.org" not in _link(message)
+    inquiry = Inquiry.objects.get()
+    assert (inquiry.receipt_mail, inquiry.staff_mail) == (MailState.WAITING, MailState.WAITING)
+
+    client.force_login(support_user)
+    changelist = client.get("/admin/contact/inquiry/")
+    assert "Erika Mustermann" not in changelist.content.decode()
+    assert client.get(f"/admin/contact/inquiry/{inquiry.pk}/change/").status_code == 302
+
+
+def test_the_guardian_confirms_once_and_then_staff_see_and_hear_of_it(
+    client, django_capture_on_commit_callbacks, support_user
+):
+    _submit_as_minor(client, django_capture_on_commit_callbacks)
+    path = _path(_link(mail.outbox[0]))
+
+    page = client.get(path).content.decode()
+    assert "Erika Mustermann" in page
+    assert Inquiry.objects.get().guardian_confirmed_at is None  # looking does not consent
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(path, {"decision": "confirm"})
+    assert "Vielen Dank für Ihre Zustimmung" in response.content.decode()
+    assert sorted(m.to[0] for m in mail.outbox[1:]) == ["erika@example.org", "support@optigem.com"]
+
+    again = client.post(path, {"decision": "confirm"})
+    assert again.status_code == HTTPStatus.GONE
+    assert "bereits verwendet" in again.content.decode()
+    assert len(mail.outbox) == 3
+
+    client.force_login(support_user)
+    assert "Erika Mustermann" in client.get("/admin/contact/inquiry/").content.decode()
+
+
+def test_the_guardian_can_refuse_and_the_request_is_deleted(
+    client, django_capture_on_commit_callbacks
+):
+    _submit_as_minor(client, django_capture_on_commit_callbacks)
+    response = client.post(_path(_link(mail.outbox[0])), {"decision": "decline"})
+    assert "gelöscht" in response.content.decode()
+    assert not Inquiry.objects.exists()
+
+
+def test_the_link_expires_after_72_hours(client, django_capture_on_commit_callbacks):
+    _submit_as_minor(client, django_capture_on_commit_callbacks)
+    token = _path(_link(mail.outbox[0])).rstrip("/").rsplit("/", 1)[1]
+    later = timezone.now() + timedelta(hours=72, minutes=1)
+    with pytest.raises(services.GuardianLinkError, match="abgelaufen"):
+        services.inquiry_guardian_confirm(token=token, now=later)
+    Inquiry.objects.update(created_at=timezone.now() - timedelta(hours=73))
+    response = client.post(_path(_link(mail.outbox[0])), {"decision": "confirm"})
+    assert response.status_code == HTTPStatus.GONE
+    assert "abgelaufen" in response.content.decode()
+    assert Inquiry.objects.get().guardian_confirmed_at is None
+
+
+def test_a_forged_or_altered_link_is_refused(client, django_capture_on_commit_callbacks):
+    _submit_as_minor(client, django_capture_on_commit_callbacks)
+    path = _path(_link(mail.outbox[0]))
+    response = client.post(path[:-3] + "xx/", {"decision": "confirm"})
+    assert response.status_code == HTTPStatus.GONE
+    assert "ungültig" in response.content.decode()
+    assert Inquiry.objects.get().guardian_confirmed_at is None
+
+
+def test_unconfirmed_requests_expire_after_72_hours_by_the_registry_rule(
+    client, django_capture_on_commit_callbacks
+):
+    _submit_as_minor(client, django_capture_on_commit_callbacks)
+    client.post("/kontakt/", contact_data())
+    rule = next(r for r in registry.retention_rules if r.key == "contact-unconfirmed-minor")
+    now = timezone.now()
+    assert not rule.expired(now=now + timedelta(hours=71)).exists()
+    expired = rule.expired(now=now + timedelta(hours=72, seconds=1))
+    assert [i.is_minor for i in expired] == [True]
+
+
+def test_a_pending_registration_holds_its_seat_until_it_expires(
+    client, django_capture_on_commit_callbacks
+):
+    event = make_event(seats=1)
+    url = f"/schulungen/{event.slug}/anmeldung/"
+    _submit_as_minor(client, django_capture_on_commit_callbacks, url=url, data=training_data())
+    later = timezone.now() + timedelta(hours=73)
+    assert event.seats_left() == 0
+    assert event.seats_left(now=later) == 1
+    events = TrainingEvent.objects.filter(pk=event.pk)
+    assert events.with_seats_taken().get().seats_taken == 1
+    assert events.with_seats_taken(now=later).get().seats_taken == 0
