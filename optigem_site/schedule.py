@@ -6,4 +6,19 @@ Schedules are cron expressions (https://crontab.guru/); the deletion run's time 
 
 def beat_schedule(*, deletion_hour: int = 3, deletion_minute: int = 15) -> dict[str, dict]:
     """Return the beat schedule; apps add their periodic tasks here and nowhere else."""
-    return {}
+    from celery.schedules import crontab
+
+    from optigem_site.settings.env import env
+
+    schedule = {}
+    # OPTIGEM CX cloud: daily backup with rotation (https://crontab.guru/#30_2_*_*_*) and the
+    # reminder a week before a cancelled organisation is erased (https://crontab.guru/#0_7_*_*_*).
+    schedule["cloud-backup"] = {
+        "task": "cloud.tasks.run_backup",
+        "schedule": crontab(hour=env.int("CLOUD_BACKUP_HOUR", default=2), minute=30),
+    }
+    schedule["cloud-erasure-reminders"] = {
+        "task": "cloud.tasks.send_erasure_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    }
+    return schedule

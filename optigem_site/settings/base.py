@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "consent",
     "newsletter",
     "dsar",
+    "cloud",
 ]
 
 MIDDLEWARE = [
@@ -210,3 +211,12 @@ LOGGING = {
 # Cookie lifetimes as declared in the privacy registry (a test keeps the two in step).
 CSRF_COOKIE_AGE = 60 * 60 * 24 * 365
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+
+# OPTIGEM CX cloud (cloud/): encryption of refund accounts, uploads, invitations, backups.
+# One or more comma-separated Fernet keys; the first encrypts. Empty: derived from SECRET_KEY.
+CLOUD_ENCRYPTION_KEY = env("CLOUD_ENCRYPTION_KEY", default="")
+CLOUD_MAX_UPLOAD_BYTES = env.int("CLOUD_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+CLOUD_INVITATION_DAYS = env.int("CLOUD_INVITATION_DAYS", default=7)
+CLOUD_BACKUP_DIR = env.path("CLOUD_BACKUP_DIR", default=str(VAR_DIR / "backups"))
+# Policy §2.6: a cancelled organisation's data is gone a month later, so no backup is older.
+CLOUD_BACKUP_KEEP_DAYS = env.int("CLOUD_BACKUP_KEEP_DAYS", default=28)
