@@ -290,8 +290,11 @@ def api_token_authenticate(key: str) -> ApiToken | None:
 # Two-factor authentication
 
 
-def totp_begin(*, account) -> str:
-    """Give the account a new, unconfirmed secret and return it for the authenticator app."""
+def totp_pending_secret(*, account) -> str:
+    """The unconfirmed secret to show for the authenticator app (made on first use, then kept,
+    so a mistyped code does not invalidate what the app already holds)."""
+    if account.totp_secret:
+        return crypto.decrypt(account.totp_secret)
     secret = totp.new_secret()
     account.totp_secret = crypto.encrypt(secret)
     account.totp_confirmed_at = None

@@ -111,7 +111,7 @@ def totp_setup(request: HttpRequest) -> HttpResponse:
         form.add_error("code", _("Der Code ist falsch oder abgelaufen."))
     secret = None
     if not account.has_totp:
-        secret = services.totp_begin(account=account)
+        secret = services.totp_pending_secret(account=account)
     return render(
         request,
         "cloud/totp_setup.html",
