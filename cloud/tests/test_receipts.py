@@ -4,6 +4,7 @@ import datetime
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -75,7 +76,7 @@ def test_a_pdf_receipt_is_stored_outside_the_web_root_with_an_encrypted_account(
     path = receipt.file.path
     assert path.startswith(str(settings.MEDIA_ROOT))
     assert f"/cloud/{receipt.organisation_id}/" in path
-    assert open(path, "rb").read() == PDF_BYTES
+    assert Path(path).read_bytes() == PDF_BYTES
     with connection.cursor() as cursor:
         cursor.execute("SELECT refund_account_encrypted FROM cloud_receipt")
         (stored,) = cursor.fetchone()
