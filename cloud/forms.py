@@ -1,6 +1,7 @@
 """Forms of the cloud; querysets of choices come from the tenant scope of the request."""
 
 import datetime
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import authenticate
@@ -82,11 +83,10 @@ class ReceiptForm(forms.Form):
         max_digits=10,
         decimal_places=2,
         validators=[
-            MinValueValidator(0.01, message=_("Der Betrag muss größer als null sein.")),
+            MinValueValidator(Decimal("0.01"), message=_("Der Betrag muss größer als null sein.")),
             MaxValueValidator(
                 MAX_AMOUNT,
-                message=_("Beträge über %(max)s können nicht eingereicht werden.")
-                % {"max": MAX_AMOUNT},
+                message=_("Beträge über %(limit_value)s können nicht eingereicht werden."),
             ),
         ],
     )

@@ -198,3 +198,8 @@ def test_a_user_deletes_their_own_account_and_the_receipts_stay_with_the_organis
 def test_unknown_user_sees_no_cloud_pages(client):
     make_user()
     assert client.get(reverse("cloud:profile"))["Location"].startswith(reverse("cloud:login"))
+
+
+def test_the_cloud_speaks_english_under_en(client):
+    assert "Sign in to OPTIGEM CX" in client.get("/en/cx/anmelden/").content.decode()
+    assert "Anmelden bei OPTIGEM CX" in client.get("/cx/anmelden/").content.decode()
