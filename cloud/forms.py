@@ -10,8 +10,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import throttle
 from .models import MAX_AMOUNT, Currency, Project, RefundMethod, Role
 from .validators import check_receipt_file, normalise_iban, validate_bic, validate_iban
+
+TOO_MANY_ATTEMPTS = _(
+    "Zu viele Fehlversuche. Bitte warten Sie eine Viertelstunde und versuchen Sie es dann erneut."
+)
 
 
 def _no_control_chars(value: str) -> None:
@@ -32,11 +37,14 @@ class SignInForm(forms.Form):
         data = super().clean()
         if self.errors:
             return data
-        user = authenticate(
-            self.request, username=data["email"].strip().lower(), password=data["password"]
-        )
+        email = data["email"].strip().lower()
+        if throttle.blocked("sign-in", email):
+            raise forms.ValidationError(TOO_MANY_ATTEMPTS)
+        user = authenticate(self.request, username=email, password=data["password"])
         if user is None or not hasattr(user, "cloud_account"):
+            throttle.record_failure("sign-in", email)
             raise forms.ValidationError(_("E-Mail-Adresse oder Passwort ist falsch."))
+        throttle.reset("sign-in", email)
         self.user = user
         return data
 

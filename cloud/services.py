@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from privacy.registry import MailKind, normalise_email, registry
 
-from . import crypto, totp
+from . import crypto, throttle, totp
 from .models import (
     Account,
     ApiToken,
@@ -93,7 +93,7 @@ def invitation_send(*, invitation_id: int) -> None:
     if invitation.sent_at or invitation.blocked_by:
         return
     link = settings.SITE_URL + reverse(
-        "cloud:invitation_accept", kwargs={"token": invitation_token(invitation)}
+        "cloud:invitation_open", kwargs={"token": invitation_token(invitation)}
     )
     with translation.override("de"):
         blocked = _send(
@@ -306,7 +306,8 @@ def totp_pending_secret(*, account) -> str:
 def totp_check(*, account, code: str, now: datetime | None = None) -> bool:
     """Accept a current code once; on first success the second factor counts as set up."""
     now = now or timezone.now()
-    if not account.totp_secret:
+    subject = str(account.pk)
+    if not account.totp_secret or throttle.blocked("totp", subject):
         return False
     step = totp.matching_step(
         crypto.decrypt(account.totp_secret),
@@ -315,7 +316,9 @@ def totp_check(*, account, code: str, now: datetime | None = None) -> bool:
         after_step=account.totp_last_step,
     )
     if step is None:
+        throttle.record_failure("totp", subject)
         return False
+    throttle.reset("totp", subject)
     account.totp_last_step = step
     account.totp_confirmed_at = account.totp_confirmed_at or now
     account.save(update_fields=["totp_last_step", "totp_confirmed_at"])

