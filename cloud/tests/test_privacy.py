@@ -45,3 +45,9 @@ def test_every_cloud_model_is_declared():
 
     declared = registry.holders.keys() | registry.no_personal_data.keys()
     assert {m._meta.label for m in apps.get_app_config("cloud").get_models()} <= declared
+
+
+def test_the_policy_page_describes_the_cloud_and_its_erasure(client):
+    html = client.get("/datenschutz/").content.decode()
+    assert "OPTIGEM CX Cloud: Beleg-Management und Dashboard" in html
+    assert "einen Monat nach der Kündigung" in html
