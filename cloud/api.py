@@ -76,7 +76,10 @@ def _receipt_json(request: HttpRequest, receipt: Receipt) -> dict:
 def receipts(request: HttpRequest) -> HttpResponse:
     since = None
     if raw := request.GET.get("since"):
-        since = parse_datetime(raw)
+        try:
+            since = parse_datetime(raw)
+        except ValueError:
+            since = None
         if since is None or since.tzinfo is None:
             return _error(400, _("„since“ muss ein Zeitpunkt nach ISO 8601 mit Zeitzone sein."))
     try:
@@ -101,8 +104,12 @@ def receipts(request: HttpRequest) -> HttpResponse:
 @token_required
 def receipt_file(request: HttpRequest, pk: int) -> HttpResponse:
     receipt = get_object_or_404(Receipt.objects.approved_since(None), pk=pk)
+    try:
+        handle = receipt.file.open("rb")
+    except FileNotFoundError:
+        return _error(404, _("Nicht gefunden."))
     return FileResponse(
-        receipt.file.open("rb"),
+        handle,
         as_attachment=True,
         filename=receipt.file_name,
         content_type=receipt.content_type,

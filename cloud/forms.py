@@ -75,7 +75,7 @@ class InvitationAcceptForm(forms.Form):
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField(label=_("E-Mail-Adresse"))
+    email = forms.EmailField(label=_("E-Mail-Adresse"), max_length=150)
     role = forms.ChoiceField(label=_("Rolle"), choices=Role.choices)
 
 

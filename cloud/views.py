@@ -178,6 +178,13 @@ def invitation_accept(request: HttpRequest) -> HttpResponse:
 # Receipts
 
 
+def _open_file(receipt: Receipt):
+    try:
+        return receipt.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+
+
 @tenant_view()
 def receipts(request: HttpRequest) -> HttpResponse:
     queryset = Receipt.objects.select_related("project")
@@ -204,7 +211,7 @@ def receipt_new(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         request.FILES or None,
         initial={
-            "submitter_name": getattr(getattr(request.user, "cloud_account", None), "name", ""),
+            "submitter_name": _cloud_account(request).name,
             "submitter_email": request.user.email,
         },
     )
@@ -239,7 +246,7 @@ def receipt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def receipt_file(request: HttpRequest, pk: int) -> FileResponse:
     receipt = get_object_or_404(Receipt.objects, pk=pk)
     response = FileResponse(
-        receipt.file.open("rb"),
+        _open_file(receipt),
         as_attachment=True,
         filename=receipt.file_name,
         content_type=receipt.content_type,

@@ -73,7 +73,13 @@ def test_the_api_lists_approved_receipts_since_a_time(client, org_with_receipts)
 
 @pytest.mark.parametrize(
     "params",
-    [{"since": "gestern"}, {"since": "2024-01-01T00:00:00"}, {"limit": "x"}, {"limit": "0"}],
+    [
+        {"since": "gestern"},
+        {"since": "2024-01-01T00:00:00"},
+        {"since": "2024-13-45T00:00:00+00:00"},
+        {"limit": "x"},
+        {"limit": "0"},
+    ],
 )
 def test_bad_parameters_get_a_clear_400(client, org_with_receipts, params):
     _token, key = services.api_token_create(organisation=org_with_receipts[0], name="PC")
