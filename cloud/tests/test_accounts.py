@@ -230,3 +230,29 @@ def test_password_guessing_is_stopped_after_ten_failures(client):
     response = _sign_in(client, member.user.email)
     assert "Zu viele Fehlversuche" in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_the_throttle_counts_across_processes_in_redis(redis_client, settings):
+    from django.core.cache import caches
+
+    from cloud import throttle
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": "cloud-test",
+        }
+    }
+    subject = f"redis-{timezone.now().timestamp()}@example.org"
+    try:
+        for _ in range(throttle.MAX_FAILURES - 1):
+            throttle.record_failure("sign-in", subject)
+        assert not throttle.blocked("sign-in", subject)
+        throttle.record_failure("sign-in", subject)
+        assert throttle.blocked("sign-in", subject)
+        assert any(b"cloud:throttle" in key for key in redis_client.keys("cloud-test*"))
+        throttle.reset("sign-in", subject)
+        assert not throttle.blocked("sign-in", subject)
+    finally:
+        caches["default"].close()
