@@ -14,6 +14,7 @@ from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from .models import Membership, Role
 from .tenancy import Tenant, tenant_scope
@@ -44,7 +45,9 @@ def tenant_view(
             if membership is None or membership.role not in allowed:
                 raise Http404
             if membership.is_admin and not request.session.get(OTP_SESSION_KEY):
-                return redirect(reverse("cloud:totp_setup") + "?next=" + request.path)
+                return redirect(
+                    reverse("cloud:totp_setup") + "?" + urlencode({"next": request.path})
+                )
             organisation = membership.organisation
             if (
                 organisation.is_read_only

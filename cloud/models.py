@@ -267,6 +267,9 @@ class Receipt(models.Model):
         default_manager_name = "all_tenants"
         ordering = ["-created_at", "-pk"]
         indexes = [
+            models.Index(
+                fields=["organisation", "-created_at", "-id"], name="cloud_receipt_org_newest"
+            ),
             models.Index(fields=["organisation", "date"], name="cloud_receipt_org_date"),
             models.Index(fields=["organisation", "status"], name="cloud_receipt_org_status"),
             models.Index(

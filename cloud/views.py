@@ -10,7 +10,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -57,7 +57,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         if user.cloud_account.has_totp:
             request.session.cycle_key()
             request.session[PENDING_SESSION_KEY] = user.pk
-            return redirect(reverse("cloud:login_code") + "?next=" + next_url)
+            return redirect(reverse("cloud:login_code") + "?" + urlencode({"next": next_url}))
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect(next_url)
     return render(request, "cloud/sign_in.html", {"form": form})
