@@ -105,3 +105,14 @@ def test_a_failed_backup_leaves_no_partial_folder(backup_dir, monkeypatch):
     with pytest.raises(OSError, match="No space"):
         backup_create()
     assert list(backup_dir.iterdir()) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_beat_task_backs_up_and_rotates(backup_dir):
+    from cloud.tasks import run_backup
+
+    old = backup_dir / _stamp(timezone.now() - datetime.timedelta(days=60))
+    old.mkdir(parents=True)
+    run_backup.delay()
+    (fresh,) = backup_dir.glob(f"{PREFIX}*")
+    assert fresh != old and (fresh / "media.tar.gz").exists()
