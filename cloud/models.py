@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,7 @@ from .tenancy import TenantManager
 ERASURE_DELAY = relativedelta(months=1)
 REMINDER_BEFORE = relativedelta(weeks=1)
 MAX_AMOUNT = Decimal("100000.00")
+RESERVED_SLUGS = frozenset({"anmelden", "abmelden", "konto", "api", "einladung", "en", "de"})
 
 
 class Role(models.TextChoices):
@@ -75,6 +77,11 @@ class Organisation(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        # These path segments of /cx/ are pages, not organisations.
+        if self.slug in RESERVED_SLUGS:
+            raise ValidationError({"slug": _("Dieser Kurzname ist reserviert.")})
 
     @property
     def is_read_only(self) -> bool:

@@ -93,9 +93,9 @@ registry.register(
                 holder="cloud.Invitation",
                 trigger="expires_at",
                 period=Period(months=1),
-                condition=lambda qs: qs.filter(accepted_at__isnull=True),
                 description=_(
-                    "Nicht angenommene Einladungen werden einen Monat nach Ablauf gelöscht."
+                    "Einladungen werden einen Monat nach Ablauf ihres Links gelöscht, "
+                    "angenommen oder nicht (die Rolle steht dann in der Mitgliedschaft)."
                 ),
             ),
         ),

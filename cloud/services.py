@@ -40,7 +40,6 @@ logger = logging.getLogger(__name__)
 
 INVITATION_SALT = "cloud.invitation"
 TOKEN_PREFIX = "cx_"
-RESERVED_SLUGS = frozenset({"anmelden", "abmelden", "konto", "api", "einladung", "en", "de"})
 
 
 # Organisations and members
@@ -48,8 +47,6 @@ RESERVED_SLUGS = frozenset({"anmelden", "abmelden", "konto", "api", "einladung",
 
 def organisation_create(*, name: str, slug: str, main_admin_email: str) -> Organisation:
     """Create a tenant and invite its first main administrator (OPTIGEM's central set-up)."""
-    if slug in RESERVED_SLUGS:
-        raise ValidationError(_("Dieser Kurzname ist reserviert."))
     organisation = Organisation(name=name, slug=slug)
     organisation.full_clean()
     with transaction.atomic():

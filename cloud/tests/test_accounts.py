@@ -256,3 +256,17 @@ def test_the_throttle_counts_across_processes_in_redis(redis_client, settings):
         assert not throttle.blocked("sign-in", subject)
     finally:
         caches["default"].close()
+
+
+def test_optigem_sets_up_an_organisation_and_invites_its_main_administrator(
+    smtp_sink, django_capture_on_commit_callbacks
+):
+    from django.core.management import CommandError, call_command
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("cloud_create_organisation", "Gemeinde Nord", "nord", "chefin@example.org")
+    (message,) = smtp_sink.wait_for(1)
+    assert message["To"] == "chefin@example.org"
+    assert Invitation.all_tenants.get().role == Role.MAIN_ADMIN
+    with pytest.raises(CommandError, match="reserviert"):
+        call_command("cloud_create_organisation", "Login", "anmelden", "x@example.org")
