@@ -9,7 +9,7 @@ derived from ``SECRET_KEY`` (fine for a demo; production sets its own key so tha
 import base64
 import hashlib
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 
 
@@ -29,10 +29,8 @@ def encrypt(plaintext: str) -> str:
 
 
 def decrypt(token: str) -> str:
-    """Decrypt a value written by :func:`encrypt`; raises ``InvalidToken`` on a wrong key."""
+    """Decrypt a value written by :func:`encrypt` (``cryptography.fernet.InvalidToken`` if no
+    configured key fits: a lost key must fail loudly, never read as empty)."""
     if not token:
         return ""
     return _fernet().decrypt(token.encode()).decode()
-
-
-__all__ = ["InvalidToken", "decrypt", "encrypt"]

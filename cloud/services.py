@@ -351,7 +351,11 @@ def erasure_reminders_send(*, now: datetime | None = None) -> int:
                     to=membership.user.email,
                     subject=_("OPTIGEM CX: Ihre Daten werden in einer Woche gelöscht"),
                     template="cloud/mail/erasure_reminder.txt",
-                    context={"organisation": organisation, "site_url": settings.SITE_URL},
+                    context={
+                        "organisation": organisation,
+                        "link": settings.SITE_URL
+                        + reverse("cloud:cancellation", kwargs={"org": organisation.slug}),
+                    },
                 )
         organisation.erasure_reminded_at = now
         organisation.save(update_fields=["erasure_reminded_at"])

@@ -70,9 +70,9 @@ def test_administrators_are_reminded_a_week_before_the_erasure(smtp_sink):
     assert services.erasure_reminders_send(now=erasure - datetime.timedelta(days=7)) == 1
     messages = smtp_sink.wait_for(2)
     assert sorted(m["To"] for m in messages) == sorted([main.user.email, admin.user.email])
-    assert erasure.astimezone(timezone.get_current_timezone()).strftime("%d.%m.%Y") in (
-        messages[0].get_payload(decode=True).decode()
-    )
+    body = messages[0].get_payload(decode=True).decode()
+    assert erasure.astimezone(timezone.get_current_timezone()).strftime("%d.%m.%Y") in body
+    assert f"/cx/{org.slug}/kuendigung/" in body
     assert services.erasure_reminders_send(now=erasure) == 0
     assert len(smtp_sink.received) == 2
 
