@@ -5,6 +5,8 @@ Schedules are cron expressions (https://crontab.guru/); the deletion run's time 
 
 from celery.schedules import crontab
 
+from optigem_site.settings.env import env
+
 
 def beat_schedule(*, deletion_hour: int = 3, deletion_minute: int = 15) -> dict[str, dict]:
     """Return the beat schedule; apps add their periodic tasks here and nowhere else."""
@@ -19,5 +21,15 @@ def beat_schedule(*, deletion_hour: int = 3, deletion_minute: int = 15) -> dict[
         "contact-send-unsent-mails": {
             "task": "contact.tasks.send_unsent_inquiry_mails",
             "schedule": crontab(minute="*/5"),
+        },
+        # OPTIGEM CX cloud: daily backup with rotation (https://crontab.guru/#30_2_*_*_*) and the
+        # reminder a week before a cancelled organisation is erased (https://crontab.guru/#0_7_*_*_*).
+        "cloud-backup": {
+            "task": "cloud.tasks.run_backup",
+            "schedule": crontab(hour=env.int("CLOUD_BACKUP_HOUR", default=2), minute=30),
+        },
+        "cloud-erasure-reminders": {
+            "task": "cloud.tasks.send_erasure_reminders",
+            "schedule": crontab(hour=7, minute=0),
         },
     }

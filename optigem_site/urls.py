@@ -21,5 +21,6 @@ urlpatterns += i18n_patterns(
     path("", include("consent.urls")),
     path("", include("newsletter.urls")),
     path("", include("dsar.urls")),
+    path("cx/", include("cloud.urls")),
     prefix_default_language=False,
 )

@@ -9,12 +9,15 @@ request, training registration, newsletter subscription, customer mail, consent 
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
+from cloud.models import Account, Invitation, Receipt, Role
+from cloud.tests.factories import make_member, make_organisation, make_receipt
 from contact.models import Inquiry, Kind, MailState
 from contact.tests.factories import make_event
 from dsar import services
@@ -80,9 +83,28 @@ def _contact_and_training(address: str) -> None:
     )
 
 
+def _cloud_member(address: str) -> None:
+    # The person's account also signs in to OPTIGEM CX: membership, a receipt, an invitation.
+    user = get_user_model().objects.get(email__iexact=address)
+    Account.objects.create(user=user, name="Erika Mustermann")
+    organisation = make_organisation()
+    membership = make_member(organisation=organisation, user=user)
+    make_receipt(membership=membership)
+    Invitation.all_tenants.create(
+        organisation=organisation,
+        email=address,
+        role=Role.REVIEWER,
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+
+
 SCENARIO: dict[str, Callable[[str], None]] = {
     "contact.Inquiry": _contact_and_training,
     "auth.User": _account,
+    "cloud.Account": _cloud_member,
+    "cloud.Membership": lambda address: None,  # made with the account
+    "cloud.Receipt": lambda address: None,
+    "cloud.Invitation": lambda address: None,
     "privacy.AuditEntry": _audit_entries,
     "dsar.Restriction": _lifted_restriction,
     "dsar.SubjectRequest": lambda address: None,  # the request under test
@@ -105,7 +127,11 @@ def test_erasure_leaves_the_address_only_in_the_open_request(scenario):
     report = services.request_erase(request=scenario, actor=make_staff("dpo"), today=TODAY)
     assert report.leaks == []
     assert report.erased["privacy.AuditEntry"] == 3
-    assert report.erased["auth.User"] == 1
+    # The CX account's eraser removes the user behind it, so the auth.User holder finds none left.
+    assert report.erased["cloud.Account"] == 1
+    assert not get_user_model().objects.filter(email__iexact=ADDRESS).exists()
+    assert not Receipt.all_tenants.filter(submitter_email__iexact=ADDRESS).exists()
+    assert not Invitation.all_tenants.exists()
     assert report.erased["dsar.Restriction"] == 1
     assert report.erased["contact.Inquiry"] == 2
     assert not Inquiry.objects.exists()
@@ -118,10 +144,11 @@ def test_erasure_leaves_the_address_only_in_the_open_request(scenario):
 
 def test_every_erased_row_and_the_step_are_audit_entries(scenario):
     officer = make_staff("dpo")
-    services.request_erase(request=scenario, actor=officer, today=TODAY)
+    report = services.request_erase(request=scenario, actor=officer, today=TODAY)
     erased = AuditEntry.objects.filter(action=AuditAction.ERASE, actor=officer)
-    assert erased.count() == 3 + 1 + 1 + 2 + 1  # log rows, account, restriction, inquiries, request
-    assert scenario.outcome["erasure"]["erased"]["auth.User"] == 1
+    assert report.erased["privacy.AuditEntry"] == 3
+    assert erased.count() == sum(report.erased.values()) + 1  # every erased row, and the step
+    assert scenario.outcome["erasure"]["erased"]["cloud.Account"] == 1
     assert ADDRESS.lower() not in str(scenario.outcome).lower()
 
 
@@ -169,6 +196,8 @@ def test_leakcheck_command_reports_hits_and_fails(scenario, capsys):
     assert "dsar_subjectrequest.email" in capsys.readouterr().out
     SubjectRequest.objects.all().delete()
     Inquiry.objects.all().delete()
+    Receipt.all_tenants.all().delete()
+    Invitation.all_tenants.all().delete()
     get_user_model().objects.all().delete()
     call_command("dsar_leakcheck", ADDRESS)
     assert "No hits." in capsys.readouterr().out

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "consent",
     "newsletter",
     "dsar",
+    "cloud",
 ]
 
 MIDDLEWARE = [
@@ -223,3 +224,11 @@ CONTACT_RATE_LIMIT_WINDOW = env.int("CONTACT_RATE_LIMIT_WINDOW", default=600)
 CONTACT_RATE_LIMIT_CACHE = env("CONTACT_RATE_LIMIT_CACHE", default="default")
 # Reverse proxies in front of the site that append to X-Forwarded-For (0: use REMOTE_ADDR).
 CONTACT_PROXY_HOPS = env.int("CONTACT_PROXY_HOPS", default=0)
+# OPTIGEM CX cloud (cloud/): encryption of refund accounts, uploads, invitations, backups.
+# One or more comma-separated Fernet keys; the first encrypts. Empty: derived from SECRET_KEY.
+CLOUD_ENCRYPTION_KEY = env("CLOUD_ENCRYPTION_KEY", default="")
+CLOUD_MAX_UPLOAD_BYTES = env.int("CLOUD_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+CLOUD_INVITATION_DAYS = env.int("CLOUD_INVITATION_DAYS", default=7)
+CLOUD_BACKUP_DIR = env.path("CLOUD_BACKUP_DIR", default=str(VAR_DIR / "backups"))
+# Policy §2.6: a cancelled organisation's data is gone a month later, so no backup is older.
+CLOUD_BACKUP_KEEP_DAYS = env.int("CLOUD_BACKUP_KEEP_DAYS", default=28)

@@ -1,0 +1,218 @@
+"""Forms of the cloud; querysets of choices come from the tenant scope of the request."""
+
+import datetime
+from decimal import Decimal
+
+from django import forms
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import throttle
+from .models import MAX_AMOUNT, Currency, Project, RefundMethod, Role
+from .validators import check_receipt_file, normalise_iban, validate_bic, validate_iban
+
+TOO_MANY_ATTEMPTS = _(
+    "Zu viele Fehlversuche. Bitte warten Sie eine Viertelstunde und versuchen Sie es dann erneut."
+)
+
+
+def _no_control_chars(value: str) -> None:
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        raise forms.ValidationError(_("Der Text enthält unzulässige Steuerzeichen."))
+
+
+class SignInForm(forms.Form):
+    email = forms.EmailField(label=_("E-Mail-Adresse"))
+    password = forms.CharField(label=_("Passwort"), widget=forms.PasswordInput)
+
+    def __init__(self, request, *args, **kwargs):
+        self.request = request
+        self.user = None
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        email = data["email"].strip().lower()
+        if throttle.blocked("sign-in", email):
+            raise forms.ValidationError(TOO_MANY_ATTEMPTS)
+        user = authenticate(self.request, username=email, password=data["password"])
+        if user is None or not hasattr(user, "cloud_account"):
+            throttle.record_failure("sign-in", email)
+            raise forms.ValidationError(_("E-Mail-Adresse oder Passwort ist falsch."))
+        throttle.reset("sign-in", email)
+        self.user = user
+        return data
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Sechsstelliger Code aus Ihrer Authenticator-App"),
+        max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class InvitationAcceptForm(forms.Form):
+    name = forms.CharField(label=_("Ihr Name"), max_length=200, validators=[_no_control_chars])
+    password = forms.CharField(label=_("Passwort"), widget=forms.PasswordInput)
+    password_again = forms.CharField(label=_("Passwort wiederholen"), widget=forms.PasswordInput)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", _("Die Passwörter stimmen nicht überein."))
+        elif data.get("password"):
+            try:
+                validate_password(data["password"])
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return data
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label=_("E-Mail-Adresse"), max_length=150)
+    role = forms.ChoiceField(label=_("Rolle"), choices=Role.choices)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Rolle"), choices=Role.choices)
+
+
+class ReceiptForm(forms.Form):
+    file = forms.FileField(label=_("Beleg (PDF, JPEG oder PNG)"))
+    date = forms.DateField(label=_("Belegdatum"), widget=forms.DateInput(attrs={"type": "date"}))
+    amount = forms.DecimalField(
+        label=_("Betrag"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[
+            MinValueValidator(Decimal("0.01"), message=_("Der Betrag muss größer als null sein.")),
+            MaxValueValidator(
+                MAX_AMOUNT,
+                message=_("Beträge über %(limit_value)s können nicht eingereicht werden."),
+            ),
+        ],
+    )
+    currency = forms.ChoiceField(label=_("Währung"), choices=Currency.choices)
+    purpose = forms.CharField(
+        label=_("Verwendungszweck"), max_length=500, validators=[_no_control_chars]
+    )
+    project = forms.ModelChoiceField(
+        label=_("Projekt"), queryset=Project.all_tenants.none(), required=False
+    )
+    submitter_name = forms.CharField(
+        label=_("Ihr Name"), max_length=200, validators=[_no_control_chars]
+    )
+    submitter_email = forms.EmailField(label=_("Ihre E-Mail-Adresse"))
+    refund_method = forms.ChoiceField(
+        label=_("Erstattung per"), choices=RefundMethod.choices, widget=forms.RadioSelect
+    )
+    paypal_email = forms.EmailField(label=_("PayPal-Adresse"), required=False)
+    account_holder = forms.CharField(
+        label=_("Kontoinhaber"), max_length=200, required=False, validators=[_no_control_chars]
+    )
+    iban = forms.CharField(label=_("IBAN"), max_length=50, required=False)
+    bic = forms.CharField(label=_("BIC"), max_length=20, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = Project.objects.all()
+        self.kind = None
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        self.kind = check_receipt_file(upload)
+        return upload
+
+    def clean_date(self):
+        value = self.cleaned_data["date"]
+        today = timezone.localdate()
+        if value > today:
+            raise forms.ValidationError(_("Das Belegdatum liegt in der Zukunft."))
+        if value < today - datetime.timedelta(days=3 * 366):
+            raise forms.ValidationError(_("Der Beleg ist älter als drei Jahre."))
+        return value
+
+    def clean(self):
+        data = super().clean()
+        method = data.get("refund_method")
+        if method == RefundMethod.PAYPAL and not data.get("paypal_email"):
+            self.add_error("paypal_email", _("Bitte geben Sie Ihre PayPal-Adresse an."))
+        if method == RefundMethod.BANK:
+            for name in ("account_holder", "iban", "bic"):
+                if not data.get(name):
+                    self.add_error(name, _("Dieses Feld ist für eine Überweisung nötig."))
+            if data.get("iban"):
+                try:
+                    validate_iban(data["iban"])
+                    data["iban"] = normalise_iban(data["iban"])
+                except forms.ValidationError as exc:
+                    self.add_error("iban", exc)
+            if data.get("bic"):
+                try:
+                    validate_bic(data["bic"])
+                    data["bic"] = data["bic"].strip().upper()
+                except forms.ValidationError as exc:
+                    self.add_error("bic", exc)
+        return data
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Entscheidung"),
+        choices=[("approve", _("genehmigen")), ("reject", _("ablehnen"))],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Kommentar"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[_no_control_chars],
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "reject" and not data.get("comment"):
+            self.add_error("comment", _("Bitte begründen Sie die Ablehnung."))
+        return data
+
+
+class ProjectForm(forms.Form):
+    name = forms.CharField(label=_("Projektname"), max_length=200, validators=[_no_control_chars])
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if Project.objects.filter(name__iexact=name).exists():
+            raise forms.ValidationError(_("Ein Projekt mit diesem Namen gibt es schon."))
+        return name
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Bezeichnung (z. B. Buchhaltungs-PC)"),
+        max_length=100,
+        validators=[_no_control_chars],
+    )
+
+
+class ConfirmForm(forms.Form):
+    confirm = forms.BooleanField(label=_("Ich bin sicher."), required=True)
+
+
+class PasswordConfirmForm(forms.Form):
+    password = forms.CharField(label=_("Ihr Passwort"), widget=forms.PasswordInput)
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        if not self.user.check_password(self.cleaned_data["password"]):
+            raise forms.ValidationError(_("Das Passwort ist falsch."))
+        return self.cleaned_data["password"]

@@ -1,0 +1,381 @@
+"""Organisations (tenants), their members and roles, receipts, projects, API tokens, invitations."""
+
+import json
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from . import crypto
+from .tenancy import TenantManager
+
+ERASURE_DELAY = relativedelta(months=1)
+REMINDER_BEFORE = relativedelta(weeks=1)
+MAX_AMOUNT = Decimal("100000.00")
+RESERVED_SLUGS = frozenset({"anmelden", "abmelden", "konto", "api", "einladung", "en", "de"})
+
+
+class Role(models.TextChoices):
+    MAIN_ADMIN = "main_admin", _("Haupt-Administrator")
+    ADMIN = "admin", _("Administrator")
+    REVIEWER = "reviewer", _("Prüfer")
+    SUBMITTER = "submitter", _("Einreicher")
+
+
+ADMIN_ROLES = frozenset({Role.MAIN_ADMIN, Role.ADMIN})
+REVIEW_ROLES = ADMIN_ROLES | {Role.REVIEWER}
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def cancelled(self):
+        return self.filter(cancelled_at__isnull=False)
+
+    def due_for_reminder(self, *, now: datetime):
+        """Cancelled organisations whose erasure is a week away or less and not yet announced."""
+        return self.cancelled().filter(
+            cancelled_at__lte=now - ERASURE_DELAY + REMINDER_BEFORE,
+            erasure_reminded_at__isnull=True,
+        )
+
+    def delete(self):
+        """Delete the organisations with everything they own, files included.
+
+        The deletion run deletes through this queryset, so a cancelled organisation's uploads
+        leave the disk together with its rows.
+        """
+        from .services import organisation_files_remove
+
+        pks = list(self.values_list("pk", flat=True))
+        result = super().delete()
+        for pk in pks:
+            organisation_files_remove(organisation_id=pk)
+        return result
+
+
+class Organisation(models.Model):
+    """A customer of the cloud service (a tenant); its data never mixes with another's."""
+
+    name = models.CharField(_("Name"), max_length=200)
+    slug = models.SlugField(_("Kurzname in der Adresse"), max_length=60, unique=True)
+    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    cancelled_at = models.DateTimeField(_("gekündigt am"), null=True, blank=True)
+    erasure_reminded_at = models.DateTimeField(
+        _("an die Löschung erinnert am"), null=True, blank=True
+    )
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Organisation")
+        verbose_name_plural = _("Organisationen")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        # These path segments of /cx/ are pages, not organisations.
+        if self.slug in RESERVED_SLUGS:
+            raise ValidationError({"slug": _("Dieser Kurzname ist reserviert.")})
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.cancelled_at is not None
+
+    @property
+    def erasure_due_at(self) -> datetime | None:
+        return self.cancelled_at + ERASURE_DELAY if self.cancelled_at else None
+
+    def delete(self, *args, **kwargs):
+        return type(self).objects.filter(pk=self.pk).delete()
+
+
+class Membership(models.Model):
+    """A user's role in one organisation (the "Berechtigungsverwaltung" of the policy)."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cloud_memberships"
+    )
+    role = models.CharField(_("Rolle"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(_("seit"), auto_now_add=True)
+
+    all_tenants = models.Manager()
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("Mitgliedschaft")
+        verbose_name_plural = _("Mitgliedschaften")
+        default_manager_name = "all_tenants"
+        ordering = ["user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "user"], name="cloud_one_role_per_org"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="cloud_membership_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user.email} ({self.get_role_display()})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in ADMIN_ROLES
+
+    @property
+    def can_review(self) -> bool:
+        return self.role in REVIEW_ROLES
+
+    @property
+    def sees_only_own_receipts(self) -> bool:
+        return self.role == Role.SUBMITTER
+
+
+class Account(models.Model):
+    """A user's cloud profile: display name and the second factor (TOTP, RFC 6238)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cloud_account"
+    )
+    name = models.CharField(_("Name"), max_length=200)
+    totp_secret = models.TextField(_("TOTP-Schlüssel (verschlüsselt)"), blank=True)
+    totp_confirmed_at = models.DateTimeField(
+        _("Zwei-Faktor eingerichtet am"), null=True, blank=True
+    )
+    totp_last_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Cloud-Benutzerkonto")
+        verbose_name_plural = _("Cloud-Benutzerkonten")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def has_totp(self) -> bool:
+        return self.totp_confirmed_at is not None
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+
+class Project(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="projects"
+    )
+    name = models.CharField(_("Name"), max_length=200)
+
+    all_tenants = models.Manager()
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("Projekt")
+        verbose_name_plural = _("Projekte")
+        default_manager_name = "all_tenants"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="cloud_project_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("eingereicht")
+    APPROVED = "approved", _("genehmigt")
+    REJECTED = "rejected", _("abgelehnt")
+    REFUNDED = "refunded", _("erstattet")
+
+
+class Currency(models.TextChoices):
+    EUR = "EUR", "EUR"
+    CHF = "CHF", "CHF"
+    USD = "USD", "USD"
+    GBP = "GBP", "GBP"
+
+
+class RefundMethod(models.TextChoices):
+    PAYPAL = "paypal", _("PayPal")
+    BANK = "bank", _("Bankkonto")
+
+
+def receipt_upload_to(receipt: "Receipt", filename: str) -> str:
+    """Random name under the organisation's own folder (the original name is kept in a field)."""
+    return f"cloud/{receipt.organisation_id}/{uuid.uuid4().hex}{filename[filename.rfind('.') :]}"
+
+
+class ReceiptQuerySet(models.QuerySet):
+    def approved_since(self, since: datetime | None):
+        queryset = self.filter(status__in=[Status.APPROVED, Status.REFUNDED])
+        if since is not None:
+            queryset = queryset.filter(reviewed_at__gte=since)
+        return queryset.order_by("reviewed_at", "pk")
+
+
+class Receipt(models.Model):
+    """A receipt (Beleg) handed in for refund; the refund account is encrypted at rest."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="receipts"
+    )
+    submitter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="cloud_receipts",
+    )
+    submitter_name = models.CharField(_("Name des Einreichers"), max_length=200)
+    submitter_email = models.EmailField(_("E-Mail des Einreichers"))
+    project = models.ForeignKey(
+        Project, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("Projekt")
+    )
+    date = models.DateField(_("Belegdatum"))
+    amount = models.DecimalField(_("Betrag"), max_digits=10, decimal_places=2)
+    currency = models.CharField(
+        _("Währung"), max_length=3, choices=Currency.choices, default=Currency.EUR
+    )
+    purpose = models.CharField(_("Verwendungszweck"), max_length=500)
+    refund_method = models.CharField(
+        _("Erstattung per"), max_length=10, choices=RefundMethod.choices
+    )
+    refund_account_encrypted = models.TextField(_("Erstattungskonto (verschlüsselt)"))
+    file = models.FileField(_("Beleg"), upload_to=receipt_upload_to, max_length=300)
+    file_name = models.CharField(_("ursprünglicher Dateiname"), max_length=200)
+    content_type = models.CharField(max_length=50)
+    file_size = models.PositiveIntegerField()
+    status = models.CharField(
+        _("Status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED
+    )
+    review_comment = models.TextField(_("Kommentar der Prüfung"), blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("geprüft am"), null=True, blank=True)
+    refunded_at = models.DateTimeField(_("erstattet am"), null=True, blank=True)
+    booked_at = models.DateTimeField(_("gebucht am"), null=True, blank=True)
+    created_at = models.DateTimeField(_("eingereicht am"), auto_now_add=True)
+
+    all_tenants = ReceiptQuerySet.as_manager()
+    objects = TenantManager.from_queryset(ReceiptQuerySet)(submitter_field="submitter")
+
+    class Meta:
+        verbose_name = _("Beleg")
+        verbose_name_plural = _("Belege")
+        default_manager_name = "all_tenants"
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["organisation", "-created_at", "-id"], name="cloud_receipt_org_newest"
+            ),
+            models.Index(fields=["organisation", "date"], name="cloud_receipt_org_date"),
+            models.Index(fields=["organisation", "status"], name="cloud_receipt_org_status"),
+            models.Index(
+                fields=["organisation", "submitter", "created_at"], name="cloud_receipt_org_sub"
+            ),
+            models.Index(fields=["organisation", "reviewed_at"], name="cloud_receipt_org_reviewed"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0, amount__lte=MAX_AMOUNT),
+                name="cloud_receipt_amount_sane",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=Status.values), name="cloud_receipt_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(currency__in=Currency.values),
+                name="cloud_receipt_currency_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(refund_method__in=RefundMethod.values),
+                name="cloud_receipt_refund_method_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date:%d.%m.%Y} {self.amount} {self.currency}"
+
+    @property
+    def refund_account(self) -> dict[str, str]:
+        """The decrypted refund account: ``{"paypal": ...}`` or ``{"holder", "iban", "bic"}``."""
+        return json.loads(crypto.decrypt(self.refund_account_encrypted) or "{}")
+
+    @property
+    def refund_account_text(self) -> str:
+        account = self.refund_account
+        if "paypal" in account:
+            return f"PayPal: {account['paypal']}"
+        return " · ".join(account.get(key, "") for key in ("holder", "iban", "bic") if account)
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A key for the desktop software; only its SHA-256 digest is stored."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("Bezeichnung"), max_length=100)
+    prefix = models.CharField(_("Anfang des Schlüssels"), max_length=12)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("zuletzt benutzt"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("widerrufen am"), null=True, blank=True)
+
+    all_tenants = ApiTokenQuerySet.as_manager()
+    objects = TenantManager.from_queryset(ApiTokenQuerySet)()
+
+    class Meta:
+        verbose_name = _("API-Schlüssel")
+        verbose_name_plural = _("API-Schlüssel")
+        default_manager_name = "all_tenants"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+
+class Invitation(models.Model):
+    """An invitation by e-mail to join an organisation in a role; the link is signed and expires."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("E-Mail-Adresse"))
+    role = models.CharField(_("Rolle"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(_("eingeladen am"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("gültig bis"))
+    accepted_at = models.DateTimeField(_("angenommen am"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("versendet am"), null=True, blank=True)
+    blocked_by = models.CharField(_("nicht versendet wegen"), max_length=50, blank=True)
+
+    all_tenants = models.Manager()
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("Einladung")
+        verbose_name_plural = _("Einladungen")
+        default_manager_name = "all_tenants"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="cloud_invitation_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.email

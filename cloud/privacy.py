@@ -1,0 +1,163 @@
+"""The cloud's part of the registry: OPTIGEM processes the receipts on behalf of each
+organisation (Art. 28 GDPR); the organisation is the controller."""
+
+from django.utils.translation import gettext_lazy as _
+
+from privacy.registry import (
+    Grant,
+    Holder,
+    LegalBasis,
+    NoPersonalData,
+    Period,
+    ProcessingActivity,
+    RetentionRule,
+    Role,
+    registry,
+)
+
+from .services import receipts_anonymise
+
+ACTIVITY = "cloud-receipts"
+
+
+def _erase_accounts(rows) -> int:
+    """Delete the users behind the accounts (memberships and accounts go with them)."""
+    from django.contrib.auth import get_user_model
+
+    user_ids = list(rows.values_list("user_id", flat=True))
+    deleted, _per_model = get_user_model().objects.filter(pk__in=user_ids, is_staff=False).delete()
+    rows.filter(user_id__in=user_ids).delete()
+    return deleted
+
+
+registry.register(
+    ProcessingActivity(
+        key=ACTIVITY,
+        name=_("OPTIGEM CX Cloud: Beleg-Management und Dashboard"),
+        purpose=_(
+            "Einreichen, Prüfen und Erstatten von Belegen, Datenaustausch mit OPTIGEM "
+            "Win-Finanz und Darstellung der Zahlen im Dashboard, im Auftrag der Organisation, "
+            "die den Dienst gebucht hat. Zugriff haben nur die Benutzer, die die Organisation "
+            "in ihrer Berechtigungsverwaltung einer Rolle zugeordnet hat; die Daten jeder "
+            "Organisation sind strikt von denen anderer getrennt."
+        ),
+        legal_basis=(LegalBasis.CONTRACT,),
+        data_categories=(
+            _(
+                "Benutzerkonto: Name, E-Mail-Adresse, Passwort (nur als Hash), Rolle, "
+                "Zwei-Faktor-Schlüssel (verschlüsselt)"
+            ),
+            _("Beleg-Informationen: Datei, Datum, Betrag, Währung, Verwendungszweck, Projekt"),
+            _("Einreicher-Informationen: Name und E-Mail-Adresse"),
+            _(
+                "Erstattungskonto: PayPal-Adresse oder Kontoinhaber, IBAN und BIC "
+                "(verschlüsselt gespeichert)"
+            ),
+            _("Einladungen: E-Mail-Adresse und Rolle"),
+        ),
+        data_subjects=(
+            _("Benutzer der Organisationen (Administratoren, Prüfer, Einreicher)"),
+            _("Einreicher von Belegen"),
+        ),
+        origin=_("von den Benutzern der Organisation eingegeben"),
+        recipients=(
+            _("die berechtigten Benutzer der jeweiligen Organisation"),
+            _("OPTIGEM Win-Finanz der Organisation über die Schnittstelle"),
+            _("Rechenzentrum in Deutschland (Unterauftragsverarbeiter, AV-Vertrag)"),
+        ),
+        retention=_(
+            "solange die Organisation den Dienst nutzt; einen Monat nach der Kündigung werden "
+            "alle Daten der Organisation einschließlich der Dateien vollständig und "
+            "unwiderruflich gelöscht. Tägliche Sicherungen werden nach höchstens einem Monat "
+            "überschrieben. Benutzer können ihr Konto jederzeit selbst löschen, sofern die "
+            "Organisation einen weiteren Haupt-Administrator hat."
+        ),
+        third_country_transfer=None,
+        role=Role.PROCESSOR,
+        policy_section="2.6",
+        retention_rules=(
+            RetentionRule(
+                key="cloud-cancelled-organisations",
+                holder="cloud.Organisation",
+                trigger="cancelled_at",
+                period=Period(months=1),
+                condition=lambda qs: qs.filter(cancelled_at__isnull=False),
+                description=_(
+                    "Gekündigte Organisationen werden einen Monat nach der Kündigung mit allen "
+                    "Benutzerrollen, Belegen, Dateien, Projekten, Einladungen und API-Schlüsseln "
+                    "gelöscht."
+                ),
+            ),
+            RetentionRule(
+                key="cloud-expired-invitations",
+                holder="cloud.Invitation",
+                trigger="expires_at",
+                period=Period(months=1),
+                description=_(
+                    "Einladungen werden einen Monat nach Ablauf ihres Links gelöscht, "
+                    "angenommen oder nicht (die Rolle steht dann in der Mitgliedschaft)."
+                ),
+            ),
+        ),
+    ),
+    Holder(
+        model="cloud.Account",
+        activity=ACTIVITY,
+        email_fields=("user__email",),
+        export_fields=("name", "email", "created_at", "totp_confirmed_at"),
+        editable_fields=("name",),
+        erase=_erase_accounts,
+        description=_("Cloud-Benutzerkonten"),
+    ),
+    Holder(
+        model="cloud.Membership",
+        activity=ACTIVITY,
+        email_fields=("user__email",),
+        export_fields=("organisation", "role", "created_at"),
+        description=_("Rollen in Organisationen"),
+    ),
+    Holder(
+        model="cloud.Receipt",
+        activity=ACTIVITY,
+        email_fields=("submitter_email", "submitter__email"),
+        export_fields=(
+            "organisation",
+            "date",
+            "amount",
+            "currency",
+            "purpose",
+            "project",
+            "submitter_name",
+            "submitter_email",
+            "refund_method",
+            "refund_account_text",
+            "file_name",
+            "status",
+            "review_comment",
+            "created_at",
+        ),
+        editable_fields=("submitter_name", "submitter_email"),
+        erase=receipts_anonymise,
+        description=_(
+            "Eingereichte Belege; bei Löschung werden Name, E-Mail und Erstattungskonto "
+            "entfernt, Betrag, Datum und Datei bleiben Unterlagen der Organisation"
+        ),
+    ),
+    Holder(
+        model="cloud.Invitation",
+        activity=ACTIVITY,
+        email_fields=("email",),
+        export_fields=("organisation", "role", "created_at", "expires_at", "accepted_at"),
+        description=_("Einladungen in eine Organisation"),
+    ),
+    NoPersonalData(
+        model="cloud.Organisation",
+        reason=_("Name und Kurzname der Organisation (eine juristische Person), Kündigungsdaten"),
+    ),
+    NoPersonalData(model="cloud.Project", reason=_("Projektnamen der Organisation")),
+    NoPersonalData(
+        model="cloud.ApiToken",
+        reason=_("Bezeichnung und Prüfsumme eines Schlüssels der Organisation, ohne Person"),
+    ),
+    Grant(group="Support", permissions=("cloud.view_organisation",)),
+)

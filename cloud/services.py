@@ -1,0 +1,400 @@
+"""State changes of the cloud: organisations, members, receipts, tokens, cancellation, accounts."""
+
+import hashlib
+import json
+import logging
+import secrets
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from privacy.registry import MailKind, normalise_email, registry
+
+from . import crypto, throttle, totp
+from .models import (
+    Account,
+    ApiToken,
+    Invitation,
+    Membership,
+    Organisation,
+    Receipt,
+    RefundMethod,
+    Role,
+    Status,
+)
+from .validators import Kind
+
+logger = logging.getLogger(__name__)
+
+INVITATION_SALT = "cloud.invitation"
+TOKEN_PREFIX = "cx_"
+
+
+# Organisations and members
+
+
+def organisation_create(*, name: str, slug: str, main_admin_email: str) -> Organisation:
+    """Create a tenant and invite its first main administrator (OPTIGEM's central set-up)."""
+    organisation = Organisation(name=name, slug=slug)
+    organisation.full_clean()
+    with transaction.atomic():
+        organisation.save()
+        invitation_create(organisation=organisation, email=main_admin_email, role=Role.MAIN_ADMIN)
+    return organisation
+
+
+def invitation_create(*, organisation: Organisation, email: str, role: str) -> Invitation:
+    """Record the invitation, then mail its link after commit (the row survives a mail outage)."""
+    from .tasks import send_invitation
+
+    invitation = Invitation(
+        organisation=organisation,
+        email=normalise_email(email),
+        role=role,
+        expires_at=timezone.now() + timedelta(days=settings.CLOUD_INVITATION_DAYS),
+    )
+    invitation.full_clean()
+    invitation.save()
+    send_invitation.delay_on_commit(invitation.pk)
+    return invitation
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return signing.dumps(invitation.pk, salt=INVITATION_SALT)
+
+
+def _send(*, to: str, subject: str, template: str, context: dict) -> str | None:
+    """Send one transactional mail unless a guard blocks the address; returns the guard's key."""
+    blocked = registry.mail_blocked(to, kind=MailKind.TRANSACTIONAL)
+    if blocked:
+        logger.info("cloud.mail.blocked guard=%s template=%s", blocked, template)
+        return blocked
+    send_mail(subject, render_to_string(template, context), None, [to])
+    return None
+
+
+def invitation_send(*, invitation_id: int) -> None:
+    invitation = Invitation.all_tenants.select_related("organisation").get(pk=invitation_id)
+    if invitation.sent_at or invitation.blocked_by:
+        return
+    link = settings.SITE_URL + reverse(
+        "cloud:invitation_open", kwargs={"token": invitation_token(invitation)}
+    )
+    with translation.override("de"):
+        blocked = _send(
+            to=invitation.email,
+            subject=_("Einladung zu OPTIGEM CX: %(name)s") % {"name": invitation.organisation},
+            template="cloud/mail/invitation.txt",
+            context={"invitation": invitation, "link": link},
+        )
+    invitation.blocked_by = blocked or ""
+    invitation.sent_at = None if blocked else timezone.now()
+    invitation.save(update_fields=["blocked_by", "sent_at"])
+
+
+def invitation_from_token(token: str, *, now: datetime | None = None) -> Invitation:
+    """The open invitation the link names; ValidationError if it is forged, used or expired."""
+    now = now or timezone.now()
+    try:
+        pk = signing.loads(
+            token, salt=INVITATION_SALT, max_age=timedelta(days=settings.CLOUD_INVITATION_DAYS)
+        )
+    except signing.SignatureExpired as exc:
+        raise ValidationError(_("Diese Einladung ist abgelaufen.")) from exc
+    except signing.BadSignature as exc:
+        raise ValidationError(_("Dieser Einladungslink ist ungültig.")) from exc
+    invitation = Invitation.all_tenants.select_related("organisation").filter(pk=pk).first()
+    if invitation is None or invitation.accepted_at is not None:
+        raise ValidationError(_("Diese Einladung wurde bereits angenommen oder zurückgezogen."))
+    if invitation.expires_at <= now or invitation.organisation.is_read_only:
+        raise ValidationError(_("Diese Einladung ist abgelaufen."))
+    return invitation
+
+
+def invitation_accept(*, invitation: Invitation, name: str, password: str, user=None):
+    """Join the organisation: with a new account, or with ``user`` who is already signed in."""
+    User = get_user_model()
+    with transaction.atomic():
+        if user is None:
+            user = User(username=invitation.email, email=invitation.email)
+            user.set_password(password)
+            user.full_clean()
+            user.save()
+            Account.objects.create(user=user, name=name)
+        Membership.all_tenants.update_or_create(
+            organisation=invitation.organisation, user=user, defaults={"role": invitation.role}
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at"])
+    return user
+
+
+def _other_main_admin_exists(membership: Membership) -> bool:
+    return (
+        Membership.all_tenants.filter(
+            organisation_id=membership.organisation_id, role=Role.MAIN_ADMIN
+        )
+        .exclude(pk=membership.pk)
+        .exists()
+    )
+
+
+def membership_change_role(*, membership: Membership, role: str) -> Membership:
+    if (
+        membership.role == Role.MAIN_ADMIN
+        and role != Role.MAIN_ADMIN
+        and not _other_main_admin_exists(membership)
+    ):
+        raise ValidationError(_("Die Organisation braucht mindestens einen Haupt-Administrator."))
+    membership.role = role
+    membership.full_clean()
+    membership.save(update_fields=["role"])
+    return membership
+
+
+def membership_remove(*, membership: Membership) -> None:
+    if membership.role == Role.MAIN_ADMIN and not _other_main_admin_exists(membership):
+        raise ValidationError(_("Die Organisation braucht mindestens einen Haupt-Administrator."))
+    membership.delete()
+
+
+# Receipts
+
+
+def receipt_submit(
+    *, membership: Membership, data: dict, upload, kind: Kind, refund_account: dict[str, str]
+) -> Receipt:
+    """Store a checked upload with its details; the refund account only in encrypted form."""
+    receipt = Receipt(
+        organisation=membership.organisation,
+        submitter=membership.user,
+        submitter_name=data["submitter_name"],
+        submitter_email=normalise_email(data["submitter_email"]),
+        project=data.get("project"),
+        date=data["date"],
+        amount=data["amount"],
+        currency=data["currency"],
+        purpose=data["purpose"],
+        refund_method=data["refund_method"],
+        refund_account_encrypted=crypto.encrypt(json.dumps(refund_account)),
+        file_name=Path(upload.name).name[:200],
+        content_type=kind.content_type,
+        file_size=upload.size,
+    )
+    receipt.file.save(f"receipt{kind.extension}", upload, save=False)
+    try:
+        receipt.full_clean(exclude=["file"])
+        receipt.save()
+    except Exception:
+        receipt.file.delete(save=False)
+        raise
+    return receipt
+
+
+def refund_account_from(data: dict) -> dict[str, str]:
+    if data["refund_method"] == RefundMethod.PAYPAL:
+        return {"paypal": normalise_email(data["paypal_email"])}
+    return {"holder": data["account_holder"], "iban": data["iban"], "bic": data["bic"]}
+
+
+def receipt_review(*, receipt: Receipt, reviewer, approve: bool, comment: str) -> Receipt:
+    if receipt.status != Status.SUBMITTED:
+        raise ValidationError(_("Dieser Beleg wurde bereits geprüft."))
+    receipt.status = Status.APPROVED if approve else Status.REJECTED
+    receipt.review_comment = comment
+    receipt.reviewed_by = reviewer
+    receipt.reviewed_at = timezone.now()
+    receipt.save(update_fields=["status", "review_comment", "reviewed_by", "reviewed_at"])
+    return receipt
+
+
+def receipt_mark_refunded(*, receipt: Receipt) -> Receipt:
+    if receipt.status != Status.APPROVED:
+        raise ValidationError(_("Nur genehmigte Belege können als erstattet markiert werden."))
+    receipt.status = Status.REFUNDED
+    receipt.refunded_at = timezone.now()
+    receipt.save(update_fields=["status", "refunded_at"])
+    return receipt
+
+
+def receipt_mark_booked(*, receipt: Receipt) -> Receipt:
+    """Idempotent: a second call keeps the first booking time."""
+    if receipt.booked_at is None:
+        receipt.booked_at = timezone.now()
+        receipt.save(update_fields=["booked_at"])
+    return receipt
+
+
+def receipts_anonymise(receipts) -> int:
+    """Strip the submitter's personal data from receipts; amount, date and file stay the
+    organisation's records (erasure of a person on the organisation's instruction)."""
+    return receipts.update(
+        submitter=None,
+        submitter_name="",
+        submitter_email="",
+        refund_account_encrypted=crypto.encrypt(json.dumps({})),
+    )
+
+
+# API tokens
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_token_create(*, organisation: Organisation, name: str) -> tuple[ApiToken, str]:
+    """Return the token and its key; the key is shown once and only its digest is stored."""
+    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(organisation=organisation, name=name, prefix=key[:10], digest=_digest(key))
+    token.full_clean()
+    token.save()
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+def api_token_authenticate(key: str) -> ApiToken | None:
+    if not key.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.all_tenants.active()
+        .select_related("organisation")
+        .filter(digest=_digest(key))
+        .first()
+    )
+    if token is not None:
+        ApiToken.all_tenants.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token
+
+
+# Two-factor authentication
+
+
+def totp_pending_secret(*, account) -> str:
+    """The unconfirmed secret to show for the authenticator app (made on first use, then kept,
+    so a mistyped code does not invalidate what the app already holds)."""
+    if account.totp_secret:
+        return crypto.decrypt(account.totp_secret)
+    secret = totp.new_secret()
+    account.totp_secret = crypto.encrypt(secret)
+    account.totp_confirmed_at = None
+    account.totp_last_step = 0
+    account.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
+    return secret
+
+
+def totp_check(*, account, code: str, now: datetime | None = None) -> bool:
+    """Accept a current code once; on first success the second factor counts as set up."""
+    now = now or timezone.now()
+    subject = str(account.pk)
+    if not account.totp_secret or throttle.blocked("totp", subject):
+        return False
+    step = totp.matching_step(
+        crypto.decrypt(account.totp_secret),
+        code,
+        timestamp=now.timestamp(),
+        after_step=account.totp_last_step,
+    )
+    if step is None:
+        throttle.record_failure("totp", subject)
+        return False
+    throttle.reset("totp", subject)
+    account.totp_last_step = step
+    account.totp_confirmed_at = account.totp_confirmed_at or now
+    account.save(update_fields=["totp_last_step", "totp_confirmed_at"])
+    return True
+
+
+# Cancellation and erasure
+
+
+def organisation_cancel(*, organisation: Organisation, now: datetime | None = None) -> None:
+    organisation.cancelled_at = now or timezone.now()
+    organisation.erasure_reminded_at = None
+    organisation.save(update_fields=["cancelled_at", "erasure_reminded_at"])
+
+
+def organisation_withdraw_cancellation(*, organisation: Organisation) -> None:
+    organisation.cancelled_at = None
+    organisation.erasure_reminded_at = None
+    organisation.save(update_fields=["cancelled_at", "erasure_reminded_at"])
+
+
+def erasure_reminders_send(*, now: datetime | None = None) -> int:
+    """Remind the administrators of each organisation a week before its data is erased."""
+    now = now or timezone.now()
+    count = 0
+    for organisation in Organisation.objects.due_for_reminder(now=now):
+        admins = Membership.all_tenants.filter(
+            organisation=organisation, role__in=[Role.MAIN_ADMIN, Role.ADMIN]
+        ).select_related("user")
+        with translation.override("de"):
+            for membership in admins:
+                _send(
+                    to=membership.user.email,
+                    subject=_("OPTIGEM CX: Ihre Daten werden in einer Woche gelöscht"),
+                    template="cloud/mail/erasure_reminder.txt",
+                    context={
+                        "organisation": organisation,
+                        "link": settings.SITE_URL
+                        + reverse("cloud:cancellation", kwargs={"org": organisation.slug}),
+                    },
+                )
+        organisation.erasure_reminded_at = now
+        organisation.save(update_fields=["erasure_reminded_at"])
+        count += 1
+    return count
+
+
+def organisation_files_remove(*, organisation_id: int) -> None:
+    """Remove an organisation's upload folder (after commit, so a rollback keeps the files)."""
+    folder = Path(settings.MEDIA_ROOT) / "cloud" / str(organisation_id)
+    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+# Own account
+
+
+def account_delete(*, user) -> None:
+    """Delete a user's cloud account, unless an organisation would lose its last main admin."""
+    sole = [
+        m.organisation.name
+        for m in Membership.all_tenants.filter(user=user, role=Role.MAIN_ADMIN).select_related(
+            "organisation"
+        )
+        if not _other_main_admin_exists(m)
+    ]
+    if sole:
+        raise ValidationError(
+            _(
+                "Sie sind der einzige Haupt-Administrator von %(names)s. Bitte ernennen Sie "
+                "zuerst einen anderen Haupt-Administrator."
+            )
+            % {"names": ", ".join(sole)}
+        )
+    with transaction.atomic():
+        Invitation.all_tenants.filter(
+            Q(email=normalise_email(user.email)) & Q(accepted_at__isnull=False)
+        ).delete()
+        if user.is_staff:
+            Membership.all_tenants.filter(user=user).delete()
+            Account.objects.filter(user=user).delete()
+        else:
+            user.delete()

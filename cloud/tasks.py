@@ -1,0 +1,31 @@
+"""Celery tasks of the cloud: thin wrappers that load by id and call a service."""
+
+from celery import shared_task
+
+
+@shared_task(
+    autoretry_for=(OSError, ConnectionError),
+    retry_backoff=True,
+    max_retries=8,
+    acks_late=True,
+    ignore_result=True,
+)
+def send_invitation(invitation_id: int) -> None:
+    from .services import invitation_send
+
+    invitation_send(invitation_id=invitation_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3, ignore_result=True)
+def send_erasure_reminders() -> None:
+    from .services import erasure_reminders_send
+
+    erasure_reminders_send()
+
+
+@shared_task(ignore_result=True, time_limit=60 * 60, soft_time_limit=55 * 60)
+def run_backup() -> None:
+    from .backup import backup_create, backups_rotate
+
+    backup_create()
+    backups_rotate()

@@ -1,0 +1,108 @@
+"""Cancellation: read-only at once, a reminder a week before, complete erasure a month after."""
+
+import datetime
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from cloud import services
+from cloud.models import (
+    ApiToken,
+    Invitation,
+    Membership,
+    Organisation,
+    Project,
+    Receipt,
+    Role,
+    Status,
+)
+from privacy.registry import registry
+
+from .factories import make_member, make_organisation, make_project, make_receipt, sign_in, upload
+
+pytestmark = pytest.mark.django_db
+
+
+def _rule():
+    return next(r for r in registry.retention_rules if r.key == "cloud-cancelled-organisations")
+
+
+def test_a_cancelled_organisation_is_read_only_until_the_cancellation_is_withdrawn(client):
+    org = make_organisation()
+    admin = make_member(organisation=org, role=Role.MAIN_ADMIN)
+    receipt = make_receipt(membership=admin, status=Status.APPROVED, reviewed_at=timezone.now())
+    sign_in(client, admin.user)
+    cancel_url = reverse("cloud:cancellation", kwargs={"org": org.slug})
+    assert client.post(cancel_url, {}).status_code == 200  # the confirmation box is required
+    client.post(cancel_url, {"confirm": "on"})
+    org.refresh_from_db()
+    assert org.cancelled_at is not None
+
+    new = reverse("cloud:receipt_new", kwargs={"org": org.slug})
+    response = client.post(new, {"purpose": "x", "file": upload()})
+    assert response.status_code == 403
+    assert "gekündigt" in response.content.decode()
+    assert (
+        client.get(reverse("cloud:receipt", kwargs={"org": org.slug, "pk": receipt.pk})).status_code
+        == 200
+    )
+    _token, key = services.api_token_create(organisation=org, name="PC")
+    booked = reverse("cloud:api_receipt_booked", kwargs={"pk": receipt.pk})
+    assert client.post(booked, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 409
+    assert Receipt.all_tenants.count() == 1
+
+    client.post(cancel_url, {"confirm": "on"})
+    org.refresh_from_db()
+    assert org.cancelled_at is None
+    assert client.post(booked, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
+
+
+def test_administrators_are_reminded_a_week_before_the_erasure(smtp_sink):
+    org = make_organisation()
+    main, admin = (make_member(organisation=org, role=r) for r in (Role.MAIN_ADMIN, Role.ADMIN))
+    make_member(organisation=org, role=Role.SUBMITTER)
+    cancelled = timezone.now() - datetime.timedelta(days=40)
+    services.organisation_cancel(organisation=org, now=cancelled)
+    erasure = org.erasure_due_at
+    assert services.erasure_reminders_send(now=erasure - datetime.timedelta(days=8)) == 0
+    assert services.erasure_reminders_send(now=erasure - datetime.timedelta(days=7)) == 1
+    messages = smtp_sink.wait_for(2)
+    assert sorted(m["To"] for m in messages) == sorted([main.user.email, admin.user.email])
+    body = messages[0].get_payload(decode=True).decode()
+    assert erasure.astimezone(timezone.get_current_timezone()).strftime("%d.%m.%Y") in body
+    assert f"/cx/{org.slug}/kuendigung/" in body
+    assert services.erasure_reminders_send(now=erasure) == 0
+    assert len(smtp_sink.received) == 2
+
+
+def test_the_deletion_rule_erases_everything_of_the_organisation_a_month_after(
+    settings, django_capture_on_commit_callbacks
+):
+    doomed, other, withdrawn = make_organisation(), make_organisation(), make_organisation()
+    for org in (doomed, other, withdrawn):
+        member = make_member(organisation=org, role=Role.MAIN_ADMIN)
+        make_receipt(membership=member, project=make_project(organisation=org))
+        services.api_token_create(organisation=org, name="PC")
+        services.invitation_create(organisation=org, email="x@example.org", role=Role.SUBMITTER)
+    cancelled = timezone.now() - datetime.timedelta(days=60)
+    services.organisation_cancel(organisation=doomed, now=cancelled)
+    services.organisation_cancel(organisation=withdrawn, now=cancelled)
+    services.organisation_withdraw_cancellation(organisation=withdrawn)
+    doomed_files = Path(settings.MEDIA_ROOT) / "cloud" / str(doomed.pk)
+    assert any(doomed_files.iterdir())
+
+    rule = _rule()
+    assert list(rule.expired(now=cancelled + datetime.timedelta(days=27))) == []
+    expired = rule.expired(now=timezone.now())
+    assert list(expired) == [doomed]
+    with django_capture_on_commit_callbacks(execute=True):
+        expired.delete()
+
+    assert not Organisation.objects.filter(pk=doomed.pk).exists()
+    for model in (Membership, Receipt, Project, ApiToken, Invitation):
+        assert not model.all_tenants.filter(organisation_id=doomed.pk).exists(), model
+        assert model.all_tenants.filter(organisation_id=other.pk).exists(), model
+    assert not doomed_files.exists()
+    assert any((Path(settings.MEDIA_ROOT) / "cloud" / str(other.pk)).iterdir())

@@ -1,0 +1,395 @@
+"""Pages of the cloud under /cx/: sign-in, receipts, review, dashboard, members, tokens."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import forms, selectors, services, totp
+from .access import OTP_SESSION_KEY, login_url, object_action, tenant_view
+from .models import (
+    ADMIN_ROLES,
+    REVIEW_ROLES,
+    Account,
+    ApiToken,
+    Invitation,
+    Membership,
+    Project,
+    Receipt,
+    Role,
+    Status,
+)
+
+PENDING_SESSION_KEY = "cloud_pending_user"
+INVITATION_SESSION_KEY = "cloud_invitation"
+PAGE_SIZE = 50
+
+
+def _safe_next(request: HttpRequest, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+def _form_errors_to_messages(request: HttpRequest, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+# Sign-in and account
+
+
+def sign_in(request: HttpRequest) -> HttpResponse:
+    form = forms.SignInForm(request, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.user
+        next_url = _safe_next(request, reverse("cloud:organisations"))
+        if user.cloud_account.has_totp:
+            request.session.cycle_key()
+            request.session[PENDING_SESSION_KEY] = user.pk
+            return redirect(reverse("cloud:login_code") + "?" + urlencode({"next": next_url}))
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect(next_url)
+    return render(request, "cloud/sign_in.html", {"form": form})
+
+
+def sign_in_code(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(PENDING_SESSION_KEY)
+    account = Account.objects.select_related("user").filter(user_id=pending).first()
+    if account is None:
+        return redirect(login_url())
+    form = forms.CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.totp_check(account=account, code=form.cleaned_data["code"]):
+            del request.session[PENDING_SESSION_KEY]
+            login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session[OTP_SESSION_KEY] = True
+            return redirect(_safe_next(request, reverse("cloud:organisations")))
+        form.add_error("code", _("Der Code ist falsch oder abgelaufen."))
+    return render(request, "cloud/sign_in_code.html", {"form": form})
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect(login_url())
+
+
+def _cloud_account(request: HttpRequest) -> Account:
+    account = Account.objects.filter(user=request.user).first()
+    if account is None:
+        raise Http404
+    return account
+
+
+@login_required(login_url="cloud:login")
+def organisations(request: HttpRequest) -> HttpResponse:
+    memberships = Membership.all_tenants.filter(user=request.user).select_related("organisation")
+    return render(request, "cloud/organisations.html", {"memberships": memberships})
+
+
+@login_required(login_url="cloud:login")
+def totp_setup(request: HttpRequest) -> HttpResponse:
+    """Set up the second factor, or confirm it for this session if it is set up already."""
+    account = _cloud_account(request)
+    form = forms.CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.totp_check(account=account, code=form.cleaned_data["code"]):
+            request.session[OTP_SESSION_KEY] = True
+            messages.success(request, _("Die Zwei-Faktor-Anmeldung ist aktiv."))
+            return redirect(_safe_next(request, reverse("cloud:organisations")))
+        form.add_error("code", _("Der Code ist falsch oder abgelaufen."))
+    secret = None
+    if not account.has_totp:
+        secret = services.totp_pending_secret(account=account)
+    return render(
+        request,
+        "cloud/totp_setup.html",
+        {
+            "form": form,
+            "secret": secret,
+            "uri": secret
+            and totp.provisioning_uri(secret, account=account.email, issuer="OPTIGEM CX"),
+            "next": _safe_next(request, ""),
+        },
+    )
+
+
+@login_required(login_url="cloud:login")
+def profile(request: HttpRequest) -> HttpResponse:
+    account = _cloud_account(request)
+    form = forms.PasswordConfirmForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_delete(user=request.user)
+        except ValidationError as exc:
+            _form_errors_to_messages(request, exc)
+        else:
+            logout(request)
+            messages.success(request, _("Ihr Konto wurde gelöscht."))
+            return redirect(login_url())
+    return render(request, "cloud/profile.html", {"account": account, "form": form})
+
+
+def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
+    """Move the link's token into the session, so it leaves the address bar and the history."""
+    request.session[INVITATION_SESSION_KEY] = token
+    return redirect("cloud:invitation_accept")
+
+
+def invitation_accept(request: HttpRequest) -> HttpResponse:
+    try:
+        invitation = services.invitation_from_token(request.session.get(INVITATION_SESSION_KEY, ""))
+    except ValidationError as exc:
+        return render(request, "cloud/invitation_invalid.html", {"error": exc.messages[0]})
+    account_exists = get_user_model().objects.filter(username=invitation.email).exists()
+    signed_in_as_invitee = request.user.is_authenticated and request.user.email == invitation.email
+    if account_exists and not signed_in_as_invitee:
+        messages.info(
+            request, _("Sie haben schon ein Konto. Bitte melden Sie sich an, um beizutreten.")
+        )
+        return redirect_to_login(request.path, login_url())
+    form = None if account_exists else forms.InvitationAcceptForm(request.POST or None)
+    if request.method == "POST" and (form is None or form.is_valid()):
+        user = services.invitation_accept(
+            invitation=invitation,
+            name=form.cleaned_data["name"] if form else "",
+            password=form.cleaned_data["password"] if form else "",
+            user=request.user if account_exists else None,
+        )
+        del request.session[INVITATION_SESSION_KEY]
+        if not account_exists:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Willkommen bei %(name)s.") % {"name": invitation.organisation})
+        return redirect("cloud:receipts", org=invitation.organisation.slug)
+    return render(request, "cloud/invitation_accept.html", {"invitation": invitation, "form": form})
+
+
+# Receipts
+
+
+def _open_file(receipt: Receipt):
+    try:
+        return receipt.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+
+
+@tenant_view()
+def receipts(request: HttpRequest) -> HttpResponse:
+    queryset = Receipt.objects.select_related("project")
+    status = request.GET.get("status")
+    if status in Status.values:
+        queryset = queryset.filter(status=status)
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("seite"))
+    return render(
+        request, "cloud/receipts.html", {"page": page, "statuses": Status.choices, "status": status}
+    )
+
+
+@tenant_view()
+def receipt_new(request: HttpRequest) -> HttpResponse:
+    if int(request.META.get("CONTENT_LENGTH") or 0) > settings.CLOUD_MAX_UPLOAD_BYTES + 65536:
+        # Refused before Django reads the body; the form's own check covers the exact limit.
+        return render(
+            request,
+            "cloud/receipt_new.html",
+            {"form": forms.ReceiptForm(), "too_large": settings.CLOUD_MAX_UPLOAD_BYTES // 2**20},
+            status=413,
+        )
+    form = forms.ReceiptForm(
+        request.POST or None,
+        request.FILES or None,
+        initial={
+            "submitter_name": _cloud_account(request).name,
+            "submitter_email": request.user.email,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        receipt = services.receipt_submit(
+            membership=request.membership,
+            data=form.cleaned_data,
+            upload=form.cleaned_data["file"],
+            kind=form.kind,
+            refund_account=services.refund_account_from(form.cleaned_data),
+        )
+        messages.success(request, _("Ihr Beleg wurde eingereicht."))
+        return redirect("cloud:receipt", org=request.organisation.slug, pk=receipt.pk)
+    return render(request, "cloud/receipt_new.html", {"form": form})
+
+
+@tenant_view()
+def receipt_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    receipt = get_object_or_404(Receipt.objects.select_related("project"), pk=pk)
+    return render(
+        request,
+        "cloud/receipt_detail.html",
+        {
+            "receipt": receipt,
+            "review_form": forms.ReviewForm(),
+            "can_review": request.membership.can_review,
+        },
+    )
+
+
+@tenant_view()
+def receipt_file(request: HttpRequest, pk: int) -> FileResponse:
+    receipt = get_object_or_404(Receipt.objects, pk=pk)
+    response = FileResponse(
+        _open_file(receipt),
+        as_attachment=True,
+        filename=receipt.file_name,
+        content_type=receipt.content_type,
+    )
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+@tenant_view(REVIEW_ROLES)
+@object_action(Receipt)
+def receipt_review(request: HttpRequest, receipt: Receipt) -> HttpResponse:
+    form = forms.ReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            services.receipt_review(
+                receipt=receipt,
+                reviewer=request.user,
+                approve=form.cleaned_data["decision"] == "approve",
+                comment=form.cleaned_data["comment"],
+            )
+            messages.success(request, _("Die Prüfung wurde gespeichert."))
+        except ValidationError as exc:
+            _form_errors_to_messages(request, exc)
+    else:
+        return render(
+            request,
+            "cloud/receipt_detail.html",
+            {"receipt": receipt, "review_form": form, "can_review": True},
+            status=400,
+        )
+    return redirect("cloud:receipt", org=request.organisation.slug, pk=receipt.pk)
+
+
+@tenant_view(REVIEW_ROLES)
+@object_action(Receipt)
+def receipt_refunded(request: HttpRequest, receipt: Receipt) -> HttpResponse:
+    try:
+        services.receipt_mark_refunded(receipt=receipt)
+        messages.success(request, _("Der Beleg ist als erstattet markiert."))
+    except ValidationError as exc:
+        _form_errors_to_messages(request, exc)
+    return redirect("cloud:receipt", org=request.organisation.slug, pk=receipt.pk)
+
+
+@tenant_view(REVIEW_ROLES)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "cloud/dashboard.html", {"totals": selectors.dashboard_totals()})
+
+
+# Administration of the organisation
+
+
+@tenant_view(ADMIN_ROLES)
+def projects(request: HttpRequest) -> HttpResponse:
+    form = forms.ProjectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        Project.objects.create(organisation=request.organisation, name=form.cleaned_data["name"])
+        messages.success(request, _("Das Projekt wurde angelegt."))
+        return redirect("cloud:projects", org=request.organisation.slug)
+    return render(request, "cloud/projects.html", {"form": form, "projects": Project.objects.all()})
+
+
+@tenant_view({Role.MAIN_ADMIN})
+def members(request: HttpRequest) -> HttpResponse:
+    form = forms.InvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.invitation_create(
+            organisation=request.organisation,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+        )
+        messages.success(request, _("Die Einladung wurde verschickt."))
+        return redirect("cloud:members", org=request.organisation.slug)
+    return render(
+        request,
+        "cloud/members.html",
+        {
+            "form": form,
+            "memberships": Membership.objects.select_related("user", "user__cloud_account"),
+            "invitations": Invitation.objects.filter(accepted_at__isnull=True),
+            "role_choices": Role.choices,
+        },
+    )
+
+
+@tenant_view({Role.MAIN_ADMIN})
+@object_action(Membership)
+def member_role(request: HttpRequest, membership: Membership) -> HttpResponse:
+    form = forms.RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            services.membership_change_role(membership=membership, role=form.cleaned_data["role"])
+            messages.success(request, _("Die Rolle wurde geändert."))
+        except ValidationError as exc:
+            _form_errors_to_messages(request, exc)
+    return redirect("cloud:members", org=request.organisation.slug)
+
+
+@tenant_view({Role.MAIN_ADMIN})
+@object_action(Membership)
+def member_remove(request: HttpRequest, membership: Membership) -> HttpResponse:
+    try:
+        services.membership_remove(membership=membership)
+        messages.success(request, _("Das Mitglied wurde entfernt."))
+    except ValidationError as exc:
+        _form_errors_to_messages(request, exc)
+    return redirect("cloud:members", org=request.organisation.slug)
+
+
+@tenant_view(ADMIN_ROLES)
+def tokens(request: HttpRequest) -> HttpResponse:
+    form = forms.ApiTokenForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        _token, new_key = services.api_token_create(
+            organisation=request.organisation, name=form.cleaned_data["name"]
+        )
+        form = forms.ApiTokenForm()
+    return render(
+        request,
+        "cloud/tokens.html",
+        {"form": form, "tokens": ApiToken.objects.all(), "new_key": new_key},
+    )
+
+
+@tenant_view(ADMIN_ROLES)
+@object_action(ApiToken)
+def token_revoke(request: HttpRequest, token: ApiToken) -> HttpResponse:
+    services.api_token_revoke(token=token)
+    messages.success(request, _("Der API-Schlüssel wurde widerrufen."))
+    return redirect("cloud:tokens", org=request.organisation.slug)
+
+
+@tenant_view({Role.MAIN_ADMIN}, allow_read_only=True)
+def cancellation(request: HttpRequest) -> HttpResponse:
+    organisation = request.organisation
+    form = forms.ConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if organisation.is_read_only:
+            services.organisation_withdraw_cancellation(organisation=organisation)
+            messages.success(request, _("Die Kündigung wurde zurückgenommen."))
+        else:
+            services.organisation_cancel(organisation=organisation)
+            messages.success(request, _("Der Dienst ist gekündigt."))
+        return redirect("cloud:cancellation", org=organisation.slug)
+    return render(request, "cloud/cancellation.html", {"form": form, "organisation": organisation})

@@ -1,0 +1,64 @@
+"""The cloud in a browser: sign in, hand in a receipt, review it; no CSP violation on the way."""
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from django.utils import timezone
+
+from cloud.models import Receipt, Role, Status
+from cloud.tests.factories import PASSWORD, PDF_BYTES, make_member, make_organisation
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_submitter_hands_in_a_receipt_and_a_reviewer_approves_it(chromium, live_server, tmp_path):
+    org = make_organisation(slug="gemeinde")
+    submitter = make_member(organisation=org, role=Role.SUBMITTER)
+    reviewer = make_member(organisation=org, role=Role.REVIEWER)
+    receipt_file = tmp_path / "tankbeleg.pdf"
+    receipt_file.write_bytes(PDF_BYTES)
+    requested, problems = [], []
+
+    def session(user):
+        context = chromium.new_context()
+        page = context.new_page()
+        page.on("request", lambda request: requested.append(request.url))
+        page.on(
+            "console",
+            lambda message: message.type in ("error", "warning") and problems.append(message.text),
+        )
+        page.goto(live_server.url + "/cx/anmelden/?next=/cx/gemeinde/")
+        page.fill("input[name=email]", user.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        return context, page
+
+    context, page = session(submitter.user)
+    try:
+        page.click("text=Beleg einreichen")
+        page.set_input_files("input[name=file]", str(receipt_file))
+        page.fill("input[name=amount]", "23.40")
+        page.fill("input[name=purpose]", "Fahrt zur Jugendfreizeit")
+        page.fill("input[name=date]", (timezone.localdate() - timedelta(days=2)).isoformat())
+        page.check("input[name=refund_method][value=paypal]")
+        page.fill("input[name=paypal_email]", "erika@example.org")
+        page.click("button[type=submit]")
+        assert "Ihr Beleg wurde eingereicht." in page.content()
+    finally:
+        context.close()
+
+    receipt = Receipt.all_tenants.get()
+    context, page = session(reviewer.user)
+    try:
+        page.goto(f"{live_server.url}/cx/gemeinde/belege/{receipt.pk}/")
+        page.check("input[name=decision][value=approve]")
+        page.click("form[action$='/pruefen/'] button[type=submit]")
+        assert "Die Prüfung wurde gespeichert." in page.content()
+    finally:
+        context.close()
+
+    receipt.refresh_from_db()
+    assert receipt.status == Status.APPROVED
+    assert {urlsplit(url).netloc for url in requested} == {urlsplit(live_server.url).netloc}
+    assert problems == []
