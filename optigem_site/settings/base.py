@@ -210,3 +210,6 @@ LOGGING = {
 # Cookie lifetimes as declared in the privacy registry (a test keeps the two in step).
 CSRF_COOKIE_AGE = 60 * 60 * 24 * 365
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+
+# The deletion run (privacy/deletion.py): primary keys deleted per short transaction.
+DELETION_BATCH_SIZE = env.int("DELETION_BATCH_SIZE", default=5000)

@@ -1,0 +1,105 @@
+"""The lock that keeps two deletion runs apart: in Redis when REDIS_URL is set, else a database lease.
+
+Both are leases with a random token and an expiry that the run renews after every batch: a
+worker that dies without releasing simply lets the lease run out, and a run that finds its
+lease gone (another worker took over after an expiry) stops instead of working alongside it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import DeletionLock
+
+LOCK_NAME = "deletion-run"
+LEASE = timedelta(minutes=15)
+
+
+class RunLocked(Exception):
+    """Another deletion run holds the lock."""
+
+
+class LockLost(Exception):
+    """The lease ran out and another run may have taken it; this run must stop."""
+
+
+class RedisRunLock:
+    """A lease in Redis (redis-py's token lock: SET NX PX, renewed and released by Lua)."""
+
+    def __init__(self, url: str, *, lease: timedelta = LEASE):
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=5)
+        self.lock = self.client.lock(
+            f"optigem:{LOCK_NAME}", timeout=lease.total_seconds(), blocking=False
+        )
+
+    def acquire(self) -> None:
+        if not self.lock.acquire(blocking=False):
+            raise RunLocked
+
+    def renew(self) -> None:
+        from redis.exceptions import LockError
+
+        try:
+            self.lock.reacquire()
+        except LockError as exc:
+            raise LockLost from exc
+
+    def release(self) -> None:
+        from redis.exceptions import LockError
+
+        try:
+            self.lock.release()
+        except LockError:
+            pass  # the lease already ran out; nothing of ours is left to release
+        finally:
+            self.client.close()
+
+
+class DatabaseRunLock:
+    """A lease on one row of DeletionLock, taken and renewed by conditional UPDATEs.
+
+    Each statement commits on its own, so the row is never locked for longer than one UPDATE;
+    the WHERE clause makes taking the lease atomic on PostgreSQL and SQLite alike.
+    """
+
+    def __init__(self, *, lease: timedelta = LEASE):
+        self.lease = lease
+        self.token = secrets.token_hex(16)
+
+    def acquire(self) -> None:
+        now = timezone.now()
+        free = DeletionLock.objects.filter(Q(token="") | Q(expires_at__lt=now), name=LOCK_NAME)
+        if free.update(token=self.token, expires_at=now + self.lease):
+            return
+        try:
+            with transaction.atomic():
+                DeletionLock.objects.create(
+                    name=LOCK_NAME, token=self.token, expires_at=now + self.lease
+                )
+        except IntegrityError as exc:
+            raise RunLocked from exc
+
+    def renew(self) -> None:
+        mine = DeletionLock.objects.filter(name=LOCK_NAME, token=self.token)
+        if not mine.update(expires_at=timezone.now() + self.lease):
+            raise LockLost
+
+    def release(self) -> None:
+        DeletionLock.objects.filter(name=LOCK_NAME, token=self.token).update(
+            token="", expires_at=None
+        )
+
+
+def run_lock(*, lease: timedelta = LEASE) -> RedisRunLock | DatabaseRunLock:
+    """The lock for this deployment: Redis when REDIS_URL is set, else the database lease."""
+    if settings.REDIS_URL:
+        return RedisRunLock(settings.REDIS_URL, lease=lease)
+    return DatabaseRunLock(lease=lease)
