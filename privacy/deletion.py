@@ -166,10 +166,10 @@ def _guarded(rule: RetentionRule, result: RuleResult, **options) -> bool:
         result.error = type(exc).__name__
     else:
         logger.info(
-            "Retention rule %s: %d %s, %d held back",
+            "Retention rule %s (%s): %d rows, %d held back",
             rule.key,
-            result.done,
             rule.action,
+            result.done,
             result.held_total,
         )
     return True
@@ -330,7 +330,7 @@ def rule_lines(record: dict, *, dry_run: bool) -> list[str]:
     for key, count in sorted(record["held"].items()):
         lines.append(
             "    "
-            + _("zurückgehalten wegen %(reason)s: %(count)d")
+            + _("%(count)d zurückgehalten wegen: %(reason)s")
             % {"reason": reason_text(key), "count": count}
         )
     for label, count in sorted(record["cascaded"].items()):
