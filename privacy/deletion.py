@@ -29,6 +29,7 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, models, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -115,9 +116,9 @@ def _locked_run(rules, *, lock, now, batch_size, started_by) -> RunResult:
     results: list[RuleResult] = []
 
     def progress() -> None:
-        lock.renew()
-        run.rules = [r.as_record() for r in results]
-        run.save(update_fields=["rules"])
+        if lock.renew_if_due():
+            run.rules = [r.as_record() for r in results]
+            run.save(update_fields=["rules"])
 
     try:
         for rule in rules:
@@ -200,42 +201,45 @@ def _rule_apply(
         started = time.monotonic()
         with nullcontext() if dry_run else transaction.atomic():
             page = candidates if last is None else candidates.filter(pk__gt=last)
-            pks = list(page.order_by("pk").values_list("pk", flat=True)[:batch_size])
-            if pks:
-                _batch_apply(rule, result, pks, row_holds, selectors, dry_run=dry_run)
-        if not pks:
+            upto = page.order_by("pk").values("pk")[:batch_size].aggregate(upto=Max("pk"))["upto"]
+            if upto is not None:
+                batch = page.filter(pk__lte=upto)
+                _batch_apply(rule, result, batch, row_holds, selectors, dry_run=dry_run)
+        if upto is None:
             return
-        last = pks[-1]
+        last = upto
         result.batches += 1
         elapsed = round((time.monotonic() - started) * 1000)
         result.longest_batch_ms = max(result.longest_batch_ms, elapsed)
         on_batch()
 
 
-def _batch_apply(rule, result, pks, row_holds, selectors, *, dry_run: bool) -> None:
-    """Hold back what a hold keeps of this batch, then delete or anonymise the rest."""
-    model = rule.get_model()
-    batch = model._base_manager.filter(pk__in=pks)
+def _batch_apply(rule, result, batch, row_holds, selectors, *, dry_run: bool) -> None:
+    """Hold back what a hold keeps of this batch, then delete or anonymise the rest.
+
+    ``batch`` is the rule's expired rows within one range of primary keys; deleting it as a
+    range (not as a list of keys) lets the database walk the primary-key index once, and
+    re-checks the rule's conditions at the moment of deletion.
+    """
     held: set = set()
-    for pk in row_holds.keys() & set(pks):
-        result.hold_back(row_holds[pk], 1)
-        held.add(pk)
+    if row_holds:
+        for pk in batch.filter(pk__in=list(row_holds)).values_list("pk", flat=True):
+            result.hold_back(row_holds[pk], 1)
+            held.add(pk)
     for key, select in selectors:
         keys = set(select(batch).values_list("pk", flat=True))
         result.hold_back(key, len(keys))
         held |= keys
     result.held_total += len(held)
-    going = [pk for pk in pks if pk not in held]
-    if dry_run or not going:
-        result.done += len(going)
-        return
-    rows = model._base_manager.filter(pk__in=going)
-    if rule.action == RetentionAction.ANONYMISE:
-        result.done += rule.anonymise(rows)
-        return
-    _total, per_model = rows.delete()
-    result.done += per_model.pop(model._meta.label, 0)
-    result.cascaded = dict(Counter(result.cascaded) + Counter(per_model))
+    going = batch.exclude(pk__in=held) if held else batch
+    if dry_run:
+        result.done += going.count()
+    elif rule.action == RetentionAction.ANONYMISE:
+        result.done += rule.anonymise(going)
+    else:
+        _total, per_model = going.delete()
+        result.done += per_model.pop(rule.get_model()._meta.label, 0)
+        result.cascaded = dict(Counter(result.cascaded) + Counter(per_model))
 
 
 def _kept_since(rule: RetentionRule, today) -> datetime:
