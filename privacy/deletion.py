@@ -22,14 +22,14 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import DatabaseError, models, transaction
-from django.db.models import Max
+from django.db import DatabaseError, connection, models, transaction
+from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -199,19 +199,38 @@ def _rule_apply(
     last = None
     while True:
         started = time.monotonic()
-        with nullcontext() if dry_run else transaction.atomic():
+        with nullcontext() if dry_run else _batch_transaction():
             page = candidates if last is None else candidates.filter(pk__gt=last)
-            upto = page.order_by("pk").values("pk")[:batch_size].aggregate(upto=Max("pk"))["upto"]
-            if upto is not None:
-                batch = page.filter(pk__lte=upto)
+            edge = (
+                page.order_by("pk")
+                .values("pk")[:batch_size]
+                .aggregate(upto=Max("pk"), rows=Count("pk"))
+            )
+            if edge["rows"]:
+                batch = page.filter(pk__lte=edge["upto"])
                 _batch_apply(rule, result, batch, row_holds, selectors, dry_run=dry_run)
-        if upto is None:
-            return
-        last = upto
-        result.batches += 1
-        elapsed = round((time.monotonic() - started) * 1000)
-        result.longest_batch_ms = max(result.longest_batch_ms, elapsed)
-        on_batch()
+        if edge["rows"]:
+            result.batches += 1
+            elapsed = round((time.monotonic() - started) * 1000)
+            result.longest_batch_ms = max(result.longest_batch_ms, elapsed)
+            on_batch()
+        if edge["rows"] < batch_size:
+            return  # a short page was the last one: no need to search the table once more
+        last = edge["upto"]
+
+
+@contextmanager
+def _batch_transaction():
+    """One batch's transaction; on PostgreSQL its commit does not wait for the disk.
+
+    A batch lost in a crash before it reached the disk is simply found again by the next
+    run, so the run needs no durable commit per batch and saves a disk flush for each.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 def _batch_apply(rule, result, batch, row_holds, selectors, *, dry_run: bool) -> None:

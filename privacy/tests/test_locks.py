@@ -1,8 +1,8 @@
 """Two deletion runs never overlap: a lease in Redis (REDIS_URL) or in the database."""
 
 import threading
-from datetime import timedelta
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from django.db import connection
