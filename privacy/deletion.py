@@ -87,8 +87,9 @@ def deletion_run(
 ) -> RunResult:
     """Run every retention rule (or ``rules``) as of ``now``; raise ``RunLocked`` if one runs.
 
-    A real run is recorded as a ``DeletionRun`` whose counts are saved after every batch; a
-    dry run walks the same rows with the same holds, reports what would go, and writes nothing.
+    A real run is recorded as a ``DeletionRun`` whose counts are saved as it goes (with each
+    renewal of its lease) and at its end; a dry run walks the same rows with the same holds,
+    reports what would go, and writes nothing.
     """
     now = now or timezone.now()
     rules = list(registry.retention_rules if rules is None else rules)
@@ -196,8 +197,11 @@ def _rule_apply(
         result.held_total += held
         candidates = candidates.exclude(**kept)
     row_holds, selectors = _holds(rule, today=today)
+    # Counting first (by the trigger's index) tells the walk when it has seen every expired
+    # row, so it does not search the rest of the table for one more page that is not there.
+    remaining = candidates.count()
     last = None
-    while True:
+    while remaining > 0:
         started = time.monotonic()
         with nullcontext() if dry_run else _batch_transaction():
             page = candidates if last is None else candidates.filter(pk__gt=last)
@@ -215,7 +219,8 @@ def _rule_apply(
             result.longest_batch_ms = max(result.longest_batch_ms, elapsed)
             on_batch()
         if edge["rows"] < batch_size:
-            return  # a short page was the last one: no need to search the table once more
+            return  # a short page was the last one
+        remaining -= edge["rows"]
         last = edge["upto"]
 
 
