@@ -197,49 +197,108 @@ def _rule_apply(
         result.held_total += held
         candidates = candidates.exclude(**kept)
     row_holds, selectors = _holds(rule, today=today)
-    # Counting first (by the trigger's index) tells the walk when it has seen every expired
-    # row, so it does not search the rest of the table for one more page that is not there.
-    remaining = candidates.count()
-    last = None
-    while remaining > 0:
-        started = time.monotonic()
-        with nullcontext() if dry_run else _batch_transaction():
-            page = candidates if last is None else candidates.filter(pk__gt=last)
-            edge = (
-                page.order_by("pk")
-                .values("pk")[:batch_size]
-                .aggregate(upto=Max("pk"), rows=Count("pk"))
-            )
-            if edge["rows"]:
-                batch = page.filter(pk__lte=edge["upto"])
-                _batch_apply(rule, result, batch, row_holds, selectors, dry_run=dry_run)
-        if edge["rows"]:
-            result.batches += 1
-            elapsed = round((time.monotonic() - started) * 1000)
-            result.longest_batch_ms = max(result.longest_batch_ms, elapsed)
+    walk = _KeyRanges(candidates, batch_size=batch_size)
+    with nullcontext() if dry_run else _commits_without_flush():
+        while (bounds := walk.next()) is not None:
+            started = time.monotonic()
+            with nullcontext() if dry_run else transaction.atomic():
+                batch = candidates.filter(pk__gt=bounds[0]) if bounds[0] is not None else candidates
+                batch = batch.filter(pk__lte=bounds[1])
+                seen = _batch_apply(rule, result, batch, row_holds, selectors, dry_run=dry_run)
+            walk.saw(seen)
+            if seen:
+                result.batches += 1
+                elapsed = round((time.monotonic() - started) * 1000)
+                result.longest_batch_ms = max(result.longest_batch_ms, elapsed)
             on_batch()
-        if edge["rows"] < batch_size:
-            return  # a short page was the last one
-        remaining -= edge["rows"]
-        last = edge["upto"]
+
+
+class _KeyRanges:
+    """The ranges of primary keys, ``(lower, upper]``, in which a rule's batches lie.
+
+    Integer keys are walked in ranges whose width adapts to how densely the expired rows lie,
+    aiming at ``batch_size`` rows a batch and never wider than ``MAX_WIDTH`` batches (so never
+    more rows than that in one transaction): finding a range costs no query at all. A count
+    taken first says when every expired row has been seen, so the walk never searches the rest
+    of the table for rows that are not there; after an empty range it looks up the next expired
+    key to jump the gap. Other keys (UUIDs, text) are paged: the ``batch_size``-th next key
+    bounds the range.
+    """
+
+    MAX_WIDTH = 4
+
+    def __init__(self, candidates: models.QuerySet, *, batch_size: int):
+        self.candidates = candidates
+        self.batch_size = batch_size
+        self.integer = isinstance(candidates.model._meta.pk, models.IntegerField)
+        self.remaining = candidates.count()
+        self.width = batch_size
+        self.lower = None
+        self.jump = True
+        self.last_page = False
+
+    def next(self) -> tuple | None:
+        if self.remaining <= 0 or self.last_page:
+            return None
+        if not self.integer:
+            return self._page()
+        if self.jump:
+            after = (
+                self.candidates if self.lower is None else self.candidates.filter(pk__gt=self.lower)
+            )
+            first = after.order_by("pk").values_list("pk", flat=True).first()
+            if first is None:
+                return None
+            self.lower = first - 1
+        upper = self.lower + self.width
+        bounds, self.lower = (self.lower, upper), upper
+        return bounds
+
+    def saw(self, rows: int) -> None:
+        self.remaining -= rows
+        self.jump = rows == 0
+        if self.integer and rows:
+            wanted = self.width * self.batch_size // rows
+            self.width = max(1, min(wanted, self.batch_size * self.MAX_WIDTH))
+
+    def _page(self) -> tuple | None:
+        after = self.candidates if self.lower is None else self.candidates.filter(pk__gt=self.lower)
+        edge = (
+            after.order_by("pk")
+            .values("pk")[: self.batch_size]
+            .aggregate(upper=Max("pk"), rows=Count("pk"))
+        )
+        if not edge["rows"]:
+            return None
+        self.last_page = edge["rows"] < self.batch_size
+        bounds, self.lower = (self.lower, edge["upper"]), edge["upper"]
+        return bounds
 
 
 @contextmanager
-def _batch_transaction():
-    """One batch's transaction; on PostgreSQL its commit does not wait for the disk.
+def _commits_without_flush():
+    """On PostgreSQL, the batches' commits do not wait for the disk.
 
-    A batch lost in a crash before it reached the disk is simply found again by the next
-    run, so the run needs no durable commit per batch and saves a disk flush for each.
+    A batch lost in a crash before it reached the disk is simply found again by the next run,
+    so the run needs no durable commit per batch and saves a disk flush for each. The run's
+    own record is saved durably again afterwards.
     """
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+    if connection.vendor != "postgresql":
         yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
-def _batch_apply(rule, result, batch, row_holds, selectors, *, dry_run: bool) -> None:
+def _batch_apply(rule, result, batch, row_holds, selectors, *, dry_run: bool) -> int:
     """Hold back what a hold keeps of this batch, then delete or anonymise the rest.
+
+    Returns how many of the rule's rows the batch held (gone and held back together).
 
     ``batch`` is the rule's expired rows within one range of primary keys; deleting it as a
     range (not as a list of keys) lets the database walk the primary-key index once, and
@@ -257,13 +316,15 @@ def _batch_apply(rule, result, batch, row_holds, selectors, *, dry_run: bool) ->
     result.held_total += len(held)
     going = batch.exclude(pk__in=held) if held else batch
     if dry_run:
-        result.done += going.count()
+        done = going.count()
     elif rule.action == RetentionAction.ANONYMISE:
-        result.done += rule.anonymise(going)
+        done = rule.anonymise(going)
     else:
         _total, per_model = going.delete()
-        result.done += per_model.pop(rule.get_model()._meta.label, 0)
+        done = per_model.pop(rule.get_model()._meta.label, 0)
         result.cascaded = dict(Counter(result.cascaded) + Counter(per_model))
+    result.done += done
+    return done + len(held)
 
 
 def _kept_since(rule: RetentionRule, today) -> datetime:

@@ -11,7 +11,7 @@ from django.forms.models import model_to_dict
 from privacy.deletion import deletion_run, reason_text
 from privacy.models import DeletionLock, DeletionRun, DeletionRunStatus, LegalHold
 from privacy.registry import RetentionHold, registry
-from tests.retention_app.models import Inquiry, InquiryNote, Letter, Order, Registration
+from tests.retention_app.models import Inquiry, InquiryNote, Letter, Order, Registration, Voucher
 
 from .factories import (
     NOW,
@@ -314,3 +314,37 @@ def _snapshot() -> dict:
         )
         for model in (Inquiry, InquiryNote, Order, Letter, Registration, LegalHold)
     }
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 5000])
+def test_rows_with_text_keys_are_paged_through(batch_size):
+    for number in range(5):
+        Voucher.objects.create(
+            code=f"V{number}", email="lena@example.com", created_at=berlin(2025, 1, 1, 12, 0)
+        )
+    Voucher.objects.create(code="V9", email="lena@example.com", created_at=NOW)
+    LegalHold.objects.create(
+        content_type_id=_content_type(Voucher), object_id="V2", reason="Az.", until=NOW.date()
+    )
+
+    result = run("test-vouchers", batch_size=batch_size)
+
+    assert sorted(Voucher.objects.values_list("code", flat=True)) == ["V2", "V9"]
+    assert (
+        record_of(result, "test-vouchers")["done"],
+        record_of(result, "test-vouchers")["held_total"],
+    ) == (4, 1)
+
+
+def test_expired_rows_far_apart_are_all_found():
+    rows = [inquiry(created_at=berlin(2024, 1, 1, 12, 0)) for _ in range(12)]
+    young = [inquiry(created_at=NOW) for _ in range(30)]
+    rows.append(inquiry(created_at=berlin(2024, 1, 1, 12, 0)))
+    Inquiry.objects.filter(pk__in=[r.pk for r in young[:10]]).update(
+        created_at=berlin(2024, 1, 1, 12, 0)
+    )
+
+    result = run("test-inquiries", batch_size=3)
+
+    assert set(Inquiry.objects.values_list("pk", flat=True)) == {r.pk for r in young[10:]}
+    assert record_of(result, "test-inquiries")["done"] == 23

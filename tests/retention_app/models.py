@@ -57,3 +57,14 @@ class Registration(models.Model):
 
     def __str__(self):
         return f"Registration {self.pk}"
+
+
+class Voucher(models.Model):
+    """A text primary key: the run pages through keys it cannot do arithmetic on."""
+
+    code = models.CharField(max_length=20, primary_key=True)
+    email = models.EmailField()
+    created_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return self.code

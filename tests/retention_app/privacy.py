@@ -71,6 +71,13 @@ registry.register(
                 anonymise=anonymise_registrations,
                 description="Anmeldungen ein Jahr danach anonymisiert",
             ),
+            RetentionRule(
+                key="test-vouchers",
+                holder="retention_app.Voucher",
+                trigger="created_at",
+                period=Period(days=30),
+                description="Gutscheine 30 Tage nach Ausgabe",
+            ),
         ),
     ),
     *(
@@ -86,6 +93,7 @@ registry.register(
             ("Order", "email"),
             ("Letter", "email"),
             ("Registration", "email"),
+            ("Voucher", "email"),
         )
     ),
 )
