@@ -33,6 +33,7 @@ import django  # noqa: E402
 django.setup()
 
 from dateutil.relativedelta import relativedelta  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, models  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -56,6 +57,9 @@ class BenchRow(models.Model):
         app_label = "privacy"
         managed = False
         db_table = TABLE
+
+    def __str__(self):
+        return f"BenchRow {self.pk}"
 
 
 RULE = RetentionRule(
@@ -85,6 +89,7 @@ def build_table(rows: int, expired: int, as_of: datetime) -> None:
             "+ g * interval '1 millisecond' FROM generate_series(1, %s) AS g",
             [expired, old, young, rows],
         )
+        # The trigger's index, as every retention rule's trigger should have.
         cursor.execute(f"CREATE INDEX {TABLE}_created_at ON {TABLE} (created_at)")
         cursor.execute(f"VACUUM ANALYZE {TABLE}")
         cursor.execute("CHECKPOINT")
@@ -153,10 +158,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=5_000_000)
     parser.add_argument("--expired", type=int, default=1_000_000)
-    parser.add_argument("--batch-size", type=int, default=5_000)
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="default: the DELETION_BATCH_SIZE setting"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--as-of", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.batch_size = args.batch_size or settings.DELETION_BATCH_SIZE
     if args.worker:
         worker(datetime.fromisoformat(args.as_of), args.batch_size)
         return

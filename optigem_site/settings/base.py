@@ -211,5 +211,5 @@ LOGGING = {
 CSRF_COOKIE_AGE = 60 * 60 * 24 * 365
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 
-# The deletion run (privacy/deletion.py): primary keys deleted per short transaction.
-DELETION_BATCH_SIZE = env.int("DELETION_BATCH_SIZE", default=5000)
+# The deletion run (privacy/deletion.py): rows deleted per short transaction (see README).
+DELETION_BATCH_SIZE = env.int("DELETION_BATCH_SIZE", default=25000)
