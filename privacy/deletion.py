@@ -1,8 +1,8 @@
 """The regular deletion run of policy §3: every retention rule of the registry, in short batches.
 
-For each rule the run walks the expired rows in ascending primary-key order, a batch of
-``DELETION_BATCH_SIZE`` keys at a time, and deletes (or anonymises) each batch in its own short
-transaction. What holds a row back:
+For each rule the run walks the expired rows in ascending primary-key order, one range of keys
+(about ``DELETION_BATCH_SIZE`` rows) at a time, and deletes (or anonymises) each range in its
+own short transaction. What holds a row back:
 
 - the rule's statutory retention (§ 257 HGB, § 147 AO), counted from the end of the calendar
   year of ``statutory_trigger``; filtered in SQL, since it may cover most of a table;
