@@ -310,7 +310,10 @@ def _batch_apply(rule, result, batch, row_holds, selectors, *, dry_run: bool) ->
             result.hold_back(row_holds[pk], 1)
             held.add(pk)
     for key, select in selectors:
-        keys = set(select(batch).values_list("pk", flat=True))
+        # Intersected with the batch, in case a hold answers with more rows than it was asked
+        # about: the walk counts on every held key lying within the batch.
+        chosen = select(batch).filter(pk__in=batch.values("pk"))
+        keys = set(chosen.values_list("pk", flat=True))
         result.hold_back(key, len(keys))
         held |= keys
     result.held_total += len(held)

@@ -176,6 +176,25 @@ def test_a_hold_of_the_registry_keeps_rows_and_gives_its_reason(monkeypatch):
     assert reason_text("test-open-request") == "offene Anfrage der betroffenen Person"
 
 
+def test_a_hold_that_answers_with_too_many_rows_holds_only_expired_ones(monkeypatch):
+    inquiry("hans@example.com", created_at=berlin(2024, 1, 1, 12, 0))
+    inquiry("ida@example.com", created_at=berlin(2024, 1, 2, 12, 0))
+    young = inquiry("hans@example.com", created_at=NOW)
+    greedy = RetentionHold(
+        key="test-greedy",
+        reason="hält alle Zeilen einer Person",
+        held=lambda rule, rows: Inquiry.objects.filter(email="hans@example.com"),
+    )
+    monkeypatch.setitem(registry.holds, greedy.key, greedy)
+
+    result = run("test-inquiries", batch_size=1)
+
+    assert Inquiry.objects.count() == 2
+    assert Inquiry.objects.filter(pk=young.pk).exists()
+    report = record_of(result, "test-inquiries")
+    assert (report["done"], report["held"]) == (1, {"test-greedy": 1})
+
+
 def test_a_run_goes_over_every_rule_of_the_registry_and_records_itself():
     result = deletion_run(now=NOW, started_by="beat")
 
