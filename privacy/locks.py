@@ -11,10 +11,12 @@ import secrets
 import time
 from datetime import timedelta
 
+import redis
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from redis.exceptions import LockError
 
 from .models import DeletionLock
 
@@ -51,8 +53,6 @@ class RedisRunLock(_Lease):
     """A lease in Redis (redis-py's token lock: SET NX PX, renewed and released by Lua)."""
 
     def __init__(self, url: str, *, lease: timedelta = LEASE):
-        import redis
-
         self.client = redis.Redis.from_url(url, socket_timeout=5)
         self.lock = self.client.lock(
             f"optigem:{LOCK_NAME}", timeout=lease.total_seconds(), blocking=False
@@ -60,20 +60,17 @@ class RedisRunLock(_Lease):
 
     def acquire(self) -> None:
         if not self.lock.acquire(blocking=False):
+            self.client.close()
             raise RunLocked
         self.renewed_at = time.monotonic()
 
     def renew(self) -> None:
-        from redis.exceptions import LockError
-
         try:
             self.lock.reacquire()
         except LockError as exc:
             raise LockLost from exc
 
     def release(self) -> None:
-        from redis.exceptions import LockError
-
         try:
             self.lock.release()
         except LockError:

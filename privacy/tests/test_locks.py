@@ -13,7 +13,7 @@ from privacy.locks import LOCK_NAME, DatabaseRunLock, RedisRunLock, RunLocked, r
 from privacy.models import DeletionLock, DeletionRun, DeletionRunStatus
 from tests.retention_app.models import Inquiry, Letter
 
-from .factories import NOW, berlin, inquiry, letter, rule
+from .factories import NOW, berlin, inquiry, letter, registration, rule
 
 REDIS_KEY = f"optigem:{LOCK_NAME}"
 
@@ -115,8 +115,6 @@ def test_a_run_that_lost_its_lease_stops(steal_lock, monkeypatch):
 @pytest.mark.django_db(transaction=True)
 def test_two_real_runs_at_the_same_time_do_not_overlap(postgres, lock_backend):
     registration_rule = rule("test-registrations")
-    from .factories import registration
-
     registration(created_at=berlin(2024, 1, 1, 12, 0))
     inside, go_on = threading.Event(), threading.Event()
     outcome = {}
