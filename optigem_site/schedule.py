@@ -32,4 +32,9 @@ def beat_schedule(*, deletion_hour: int = 3, deletion_minute: int = 15) -> dict[
             "task": "cloud.tasks.send_erasure_reminders",
             "schedule": crontab(hour=7, minute=0),
         },
+        # The regular deletion run of policy §3 (privacy/deletion.py), daily at a quiet hour.
+        "privacy-deletion-run": {
+            "task": "privacy.tasks.run_deletion",
+            "schedule": crontab(hour=deletion_hour, minute=deletion_minute),
+        },
     }

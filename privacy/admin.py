@@ -1,10 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry, PolicyVersion
-from .registry import registry
+from .audit import AuditedModelAdmin
+from .deletion import rule_lines
+from .models import AuditEntry, DeletionRun, DeletionRunStatus, LegalHold, PolicyVersion
+from .registry import normalise_email, registry
 from .services import policy_publish
 
 
@@ -93,3 +98,120 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class LegalHoldForm(forms.ModelForm):
+    """A hold names one row of a personal-data holder, or an e-mail address; never both."""
+
+    class Meta:
+        model = LegalHold
+        fields = ["content_type", "object_id", "email", "reason", "until"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        models = [holder.get_model() for holder in registry.holders.values()]
+        types = ContentType.objects.get_for_models(*models, for_concrete_models=False)
+        self.fields["content_type"].queryset = ContentType.objects.filter(
+            pk__in=[ct.pk for ct in types.values()]
+        )
+        self.fields["content_type"].label = _("Datensatz aus")
+
+    def clean_email(self):
+        return normalise_email(self.cleaned_data["email"])
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        if self.instance.pk is None and until < timezone.localdate():
+            raise ValidationError(_("Das Enddatum einer neuen Sperre darf nicht vergangen sein."))
+        return until
+
+    def clean(self):
+        cleaned = super().clean()
+        content_type = cleaned.get("content_type")
+        object_id = cleaned.get("object_id", "").strip()
+        email = cleaned.get("email", "")
+        if bool(content_type or object_id) == bool(email):
+            raise ValidationError(
+                _(
+                    "Bitte entweder einen Datensatz (Art und Nummer) oder eine E-Mail-Adresse "
+                    "angeben, nicht beides."
+                )
+            )
+        if email:
+            return cleaned
+        if not content_type or not object_id:
+            raise ValidationError(_("Für einen Datensatz bitte Art und Nummer angeben."))
+        model = content_type.model_class()
+        try:
+            exists = model._base_manager.filter(pk=object_id).exists()
+        except (ValueError, ValidationError):
+            exists = False
+        if not exists:
+            self.add_error("object_id", _("Einen Datensatz mit dieser Nummer gibt es nicht."))
+        cleaned["object_id"] = object_id
+        return cleaned
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(AuditedModelAdmin):
+    form = LegalHoldForm
+    list_display = ["__str__", "target", "until", "in_force", "created_at", "created_by"]
+    list_filter = ["content_type"]
+    search_fields = ["email", "object_id", "reason"]
+    readonly_fields = ["created_at", "created_by"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description=_("gesperrt"))
+    def target(self, obj):
+        if obj.email:
+            return obj.email
+        return f"{obj.content_type} #{obj.object_id}"
+
+    @admin.display(description=_("in Kraft"), boolean=True)
+    def in_force(self, obj):
+        return obj.until >= timezone.localdate()
+
+
+@admin.register(DeletionRun)
+class DeletionRunAdmin(admin.ModelAdmin):
+    """The run records, read-only: the Datenschutz group sees what each run did."""
+
+    list_display = ["started_at", "finished_at", "status", "started_by", "done", "held", "errors"]
+    list_filter = ["status", "started_by"]
+    date_hierarchy = "started_at"
+    fields = ["started_at", "finished_at", "as_of", "status", "started_by", "report"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("gelöscht oder anonymisiert"))
+    def done(self, obj):
+        return sum(rule["done"] for rule in obj.rules)
+
+    @admin.display(description=_("zurückgehalten"))
+    def held(self, obj):
+        return sum(rule["held_total"] for rule in obj.rules)
+
+    @admin.display(description=_("Fehler"))
+    def errors(self, obj):
+        return len(obj.errors)
+
+    @admin.display(description=_("Ergebnis je Regel"))
+    def report(self, obj):
+        lines = [line for rule in obj.rules for line in rule_lines(rule, dry_run=False)]
+        if obj.status == DeletionRunStatus.ABORTED:
+            lines.append(str(_("Der Lauf brach ab; der nächste Lauf erledigt den Rest.")))
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((line,) for line in lines))
+        )

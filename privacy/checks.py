@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.core.exceptions import FieldDoesNotExist
 
-from .registry import registry
+from .registry import RetentionAction, registry
 
 
 def project_app_configs():
@@ -82,6 +82,13 @@ def check_declarations_consistent(app_configs=None, **kwargs):
                 Error(f"Retention rule {rule.key} names no installed model.", id="privacy.E006")
             )
             continue
+        if rule.action == RetentionAction.ANONYMISE and rule.anonymise is None:
+            errors.append(
+                Error(
+                    f"Retention rule {rule.key} anonymises but names no anonymise function.",
+                    id="privacy.E008",
+                )
+            )
         for lookup in filter(None, (rule.trigger, rule.statutory_trigger)):
             if not _lookup_exists(model, lookup):
                 errors.append(

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -83,3 +84,130 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.content_type} #{self.object_id}"
+
+
+class LegalHoldQuerySet(models.QuerySet):
+    def active(self, *, today):
+        """Holds in force on ``today`` (the until-date is the last day a hold keeps data)."""
+        return self.filter(until__gte=today)
+
+
+class LegalHold(models.Model):
+    """A hold set by staff: the deletion run keeps the named rows until ``until`` (inclusive).
+
+    A hold names either one row of a personal-data holder (``content_type`` and ``object_id``)
+    or every row of every holder found under an e-mail address, now and later. The until-date
+    is required, so no hold can keep data forever by being forgotten; staff extend it instead.
+    """
+
+    content_type = models.ForeignKey(
+        ContentType,
+        verbose_name=_("Art des Datensatzes"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+    )
+    object_id = models.CharField(_("Datensatz-Nummer"), max_length=64, blank=True)
+    email = models.EmailField(_("E-Mail-Adresse"), blank=True)
+    reason = models.CharField(
+        _("Grund"),
+        max_length=200,
+        help_text=_("Zum Beispiel Aktenzeichen eines Rechtsstreits oder einer Betriebsprüfung."),
+    )
+    until = models.DateField(
+        _("gilt bis einschließlich"),
+        help_text=_("Danach löscht der nächste Löschlauf die Daten, wenn nichts anderes gilt."),
+    )
+    created_at = models.DateTimeField(_("angelegt"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("angelegt von"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    objects = LegalHoldQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Legal Hold (Löschsperre)")
+        verbose_name_plural = _("Legal Holds (Löschsperren)")
+        ordering = ["-until", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(content_type__isnull=False, email="") & ~models.Q(object_id=""))
+                | (models.Q(content_type__isnull=True, object_id="") & ~models.Q(email="")),
+                name="legal_hold_one_target",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Löschsperre Nr. %(id)s (bis %(until)s)") % {
+            "id": self.pk,
+            "until": self.until.strftime("%d.%m.%Y"),
+        }
+
+
+class DeletionRunStatus(models.TextChoices):
+    RUNNING = "running", _("läuft")
+    FINISHED = "finished", _("abgeschlossen")
+    FAILED = "failed", _("mit Fehlern beendet")
+    ABORTED = "aborted", _("abgebrochen")
+
+
+class DeletionRun(models.Model):
+    """One run of the deletion: when, and per rule how many rows went or were held back and why.
+
+    ``rules`` holds one entry per retention rule with rule keys, model labels, counts and
+    reason keys only; ``errors`` names the rule and the exception class. Neither ever holds
+    a value from a deleted row, so the record itself contains no personal data.
+    """
+
+    started_at = models.DateTimeField(_("begonnen"), db_index=True)
+    finished_at = models.DateTimeField(_("beendet"), null=True, blank=True)
+    as_of = models.DateTimeField(_("Stichzeitpunkt"))
+    status = models.CharField(
+        _("Status"),
+        max_length=16,
+        choices=DeletionRunStatus.choices,
+        default=DeletionRunStatus.RUNNING,
+    )
+    started_by = models.CharField(_("ausgelöst durch"), max_length=32)
+    rules = models.JSONField(_("Ergebnis je Regel"), default=list, blank=True)
+    errors = models.JSONField(_("Fehler"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("Löschlauf")
+        verbose_name_plural = _("Löschläufe")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=DeletionRunStatus.values),
+                name="deletion_run_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Löschlauf vom %(at)s") % {
+            "at": timezone.localtime(self.started_at).strftime("%d.%m.%Y %H:%M")
+        }
+
+
+class DeletionLock(models.Model):
+    """The database lease that keeps two deletion runs apart when no Redis is configured.
+
+    A run owns the lease while ``token`` is its token and ``expires_at`` lies ahead; it renews
+    the lease after every batch, so a crashed worker's lease simply runs out.
+    """
+
+    name = models.CharField(max_length=64, primary_key=True)
+    token = models.CharField(max_length=64, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Sperre des Löschlaufs")
+        verbose_name_plural = _("Sperren des Löschlaufs")
+
+    def __str__(self):
+        return self.name

@@ -1,4 +1,5 @@
-"""The privacy app's own part of the registry: website operation, staff access, the audit log."""
+"""The privacy app's own part of the registry: website operation, staff access, the audit log,
+legal holds and the deletion run's records."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -99,6 +100,72 @@ registry.register(
             "privacy.view_auditentry",
             "privacy.view_policyversion",
             "privacy.add_policyversion",
+        ),
+    ),
+)
+
+
+def _keep_legal_holds(rows) -> int:
+    """Erasure requests leave legal holds standing (Art. 17 Abs. 3 lit. e DSGVO).
+
+    A hold exists because the data are needed for a legal claim; it ends on its until-date,
+    after which the deletion run removes it.
+    """
+    return 0
+
+
+registry.register(
+    ProcessingActivity(
+        key="legal-holds",
+        name=_("Löschsperren (Legal Hold)"),
+        purpose=_(
+            "Daten, die wir zur Geltendmachung, Ausübung oder Verteidigung von Rechtsansprüchen "
+            "oder für eine behördliche Prüfung noch benötigen, vom regelmäßigen Löschlauf "
+            "ausnehmen, bis die Sperre endet."
+        ),
+        legal_basis=(LegalBasis.LEGAL_OBLIGATION, LegalBasis.LEGITIMATE_INTERESTS),
+        data_categories=(
+            _("E-Mail-Adresse oder Verweis auf den gesperrten Datensatz, Grund, Enddatum"),
+        ),
+        data_subjects=(_("Personen, deren Daten von einer Löschsperre erfasst sind"),),
+        origin=_("von Mitarbeitern des Datenschutzes im Verwaltungsbereich eingetragen"),
+        recipients=(_("Datenschutzbeauftragter und zuständige Mitarbeiter der OPTIGEM GmbH"),),
+        retention=_("bis zum Ende der Sperre; am Tag danach löscht der Löschlauf den Eintrag"),
+        retention_rules=(
+            RetentionRule(
+                key="legal-holds-ended",
+                holder="privacy.LegalHold",
+                trigger="until",
+                period=Period(days=1),
+                description=_("Beendete Löschsperren werden am Tag nach ihrem Ende gelöscht."),
+            ),
+        ),
+        policy_section="3",
+    ),
+    Holder(
+        model="privacy.LegalHold",
+        activity="legal-holds",
+        email_fields=("email",),
+        export_fields=("email", "reason", "until", "created_at"),
+        erase=_keep_legal_holds,
+        description=_("Löschsperren, die eine E-Mail-Adresse nennen"),
+    ),
+    NoPersonalData(
+        model="privacy.DeletionRun",
+        reason=_("Zeitpunkte, Regelnamen und Anzahlen des Löschlaufs; nie Werte gelöschter Zeilen"),
+    ),
+    NoPersonalData(
+        model="privacy.DeletionLock",
+        reason=_("Zufallswert und Ablaufzeit der Sperre, die zwei Löschläufe trennt"),
+    ),
+    Grant(
+        group="Datenschutz",
+        permissions=(
+            "privacy.view_deletionrun",
+            "privacy.view_legalhold",
+            "privacy.add_legalhold",
+            "privacy.change_legalhold",
+            "privacy.delete_legalhold",
         ),
     ),
 )

@@ -19,7 +19,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.db import models
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -121,11 +121,25 @@ class StatutoryRetention:
     years: int
 
     def held_until(self, trigger: date | datetime) -> date:
-        """The last day the law keeps a record whose period starts at ``trigger``."""
+        """The last day the law keeps a record whose period starts at ``trigger``.
+
+        An aware datetime counts in the site's time zone: 31 December 23:30 UTC is already
+        1 January in Germany, so the record belongs to the next calendar year.
+        """
+        if isinstance(trigger, datetime) and timezone.is_aware(trigger):
+            trigger = timezone.localdate(trigger)
         return date(trigger.year + self.years, 12, 31)
 
     def holds(self, trigger: date | datetime, *, today: date) -> bool:
         return today <= self.held_until(trigger)
+
+    def kept_since(self, *, today: date) -> date:
+        """The first day a trigger may fall on for the law still to keep its record ``today``.
+
+        The inverse of ``held_until``: a record is kept exactly when its trigger is on or after
+        1 January of the year ``years`` before this one, so the deletion run can filter by it.
+        """
+        return date(today.year - self.years, 1, 1)
 
 
 HGB_257 = StatutoryRetention(

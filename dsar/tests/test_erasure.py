@@ -10,8 +10,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -101,6 +103,8 @@ def _cloud_member(address: str) -> None:
 SCENARIO: dict[str, Callable[[str], None]] = {
     "contact.Inquiry": _contact_and_training,
     "auth.User": _account,
+    # A legal hold names an address only while staff keep the data on purpose (Art. 17(3)(e)).
+    "privacy.LegalHold": lambda address: None,
     "cloud.Account": _cloud_member,
     "cloud.Membership": lambda address: None,  # made with the account
     "cloud.Receipt": lambda address: None,
@@ -119,7 +123,13 @@ def scenario(accounts):
 
 
 def test_the_scenario_covers_every_holder(accounts):
-    assert set(registry.holders) - set(SCENARIO) == set()
+    test_only = Path(settings.BASE_DIR) / "tests"
+    real = {
+        label
+        for label, holder in registry.holders.items()
+        if not Path(holder.get_model()._meta.app_config.path).is_relative_to(test_only)
+    }
+    assert real - set(SCENARIO) == set()
 
 
 def test_erasure_leaves_the_address_only_in_the_open_request(scenario):

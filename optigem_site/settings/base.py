@@ -232,3 +232,5 @@ CLOUD_INVITATION_DAYS = env.int("CLOUD_INVITATION_DAYS", default=7)
 CLOUD_BACKUP_DIR = env.path("CLOUD_BACKUP_DIR", default=str(VAR_DIR / "backups"))
 # Policy §2.6: a cancelled organisation's data is gone a month later, so no backup is older.
 CLOUD_BACKUP_KEEP_DAYS = env.int("CLOUD_BACKUP_KEEP_DAYS", default=28)
+# The deletion run (privacy/deletion.py): rows deleted per short transaction (see README).
+DELETION_BATCH_SIZE = env.int("DELETION_BATCH_SIZE", default=25000)

@@ -16,3 +16,6 @@ if not env("DATABASE_URL", default=""):
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BROKER_URL = "memory://"
+
+# Holder models for the deletion run's tests; production code gets no fake models.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.retention_app"]  # noqa: F405
