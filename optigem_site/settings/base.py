@@ -210,3 +210,8 @@ LOGGING = {
 # Cookie lifetimes as declared in the privacy registry (a test keeps the two in step).
 CSRF_COOKIE_AGE = 60 * 60 * 24 * 365
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+
+# Cookie consent (consent/): reads the visitor's decision on every request and, on HTML
+# responses only, expires cookies without consent and admits Matomo into the CSP. It comes
+# last so its per-response CSP is in place before ContentSecurityPolicyMiddleware writes it.
+MIDDLEWARE = [*MIDDLEWARE, "consent.middleware.ConsentMiddleware"]
