@@ -39,6 +39,7 @@ def consent_scripts(context: template.Context) -> dict:
     statistics = get_consent(request).allows(CookieCategory.STATISTICS)
     return {
         "request": request,
+        "csp_nonce": context.get("csp_nonce"),
         "statistics": statistics,
         "matomo": matomo_config() if statistics else None,
     }
