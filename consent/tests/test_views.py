@@ -112,9 +112,7 @@ def test_settings_button_without_javascript_opens_the_settings_page(client):
 
 
 def test_json_decision_for_the_script(client):
-    response = client.post(
-        "/cookies/", {"action": "all"}, headers={"Accept": "application/json"}
-    )
+    response = client.post("/cookies/", {"action": "all"}, headers={"Accept": "application/json"})
     assert response.status_code == 200
     assert response.json()["categories"] == ["statistics"]
     assert CONSENT_COOKIE in response.cookies
@@ -178,4 +176,3 @@ def test_tampered_cookie_counts_as_no_decision(client):
     client.cookies[CONSENT_COOKIE] = value.replace("||", "|statistics|", 1)
     response = client.get("/")
     assert banner_shown(response)
-
