@@ -58,7 +58,8 @@
       if (open) choices.querySelector("input").focus();
       return;
     }
-    fetch(form.action, {
+    // form.action would be the buttons named "action"; the attribute is the URL.
+    fetch(form.getAttribute("action"), {
       method: "POST",
       body: new FormData(form, button),
       headers: { Accept: "application/json" },
