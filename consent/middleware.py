@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 from django.utils.functional import SimpleLazyObject
 
 from privacy.registry import CookieCategory, registry
@@ -35,6 +36,8 @@ class ConsentMiddleware:
         response = self.get_response(request)
         if not response.get("Content-Type", "").startswith("text/html"):
             return response
+        # What the page shows depends on the consent cookie and the GPC signal: tell caches.
+        patch_vary_headers(response, ("Cookie", "Sec-GPC"))
         if _optional_cookie_sent(request):
             expire_unconsented_cookies(request, response, request.consent)
         config = matomo_config()

@@ -1,48 +1,97 @@
-"""Template tags for base.html: the consent banner and the scripts that depend on consent."""
+"""Template tags for base.html: the consent banner and the scripts that depend on consent.
+
+Both render their template once per language and variant and keep the HTML: the texts come
+from the registry and the catalogues, which do not change while the process runs. Only the
+per-request values (CSRF token, the page to return to, the CSP nonce) are put in afterwards,
+so the banner costs a dictionary lookup instead of a template rendering on every page.
+"""
 
 from django import template
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from privacy.registry import CookieCategory, LegalBasis
 
-from ..matomo import matomo_config
+from ..matomo import MatomoConfig, matomo_config
 from ..state import get_consent
 from ..texts import BANNER_INTRO, BANNER_TITLE, GPC_NOTE, categories
 
 register = template.Library()
 
+# Placeholders that cannot occur in the texts; replaced by the escaped per-request values.
+CSRF_SLOT = "\x00csrf\x00"
+NEXT_SLOT = "\x00next\x00"
+NONCE_SLOT = "\x00nonce\x00"
 
-@register.inclusion_tag("consent/banner.html", takes_context=True)
-def consent_banner(context: template.Context) -> dict:
+_rendered: dict[tuple, str] = {}
+
+
+def _banner_html(language: str | None, gpc: bool) -> str:
+    key = ("banner", language, gpc)
+    if key not in _rendered:
+        _rendered[key] = render_to_string(
+            "consent/banner.html",
+            {
+                "categories": [c for c in categories() if c.optional],
+                "title": BANNER_TITLE,
+                "intro": BANNER_INTRO,
+                "gpc_note": GPC_NOTE if gpc else "",
+                "next": NEXT_SLOT,
+                "csrf_token": CSRF_SLOT,
+            },
+        )
+    return _rendered[key]
+
+
+def _scripts_html(script_url: str, statistics: bool, matomo: MatomoConfig | None, secure: bool):
+    key = ("scripts", script_url, statistics, matomo, secure)
+    if key not in _rendered:
+        _rendered[key] = render_to_string(
+            "consent/scripts.html",
+            {
+                "script_url": script_url,
+                "statistics": statistics,
+                "matomo": matomo,
+                "secure": secure,
+                "csp_nonce": NONCE_SLOT,
+            },
+        )
+    return _rendered[key]
+
+
+@register.simple_tag(takes_context=True)
+def consent_banner(context: template.Context) -> SafeString:
     """The first-layer banner, rendered by the server while the visitor has not decided."""
-    request = context.get("request")
+    request: HttpRequest | None = context.get("request")
     if request is None:
-        return {"show": False}
+        return mark_safe("")
     consent = get_consent(request)
-    return {
-        "show": consent.needs_decision,
-        "consent": consent,
-        "categories": [c for c in categories() if c.optional],
-        "title": BANNER_TITLE,
-        "intro": BANNER_INTRO,
-        "gpc_note": GPC_NOTE,
-        "next": request.get_full_path(),
-        "csrf_token": context.get("csrf_token"),
-    }
+    if not consent.needs_decision:
+        return mark_safe("")
+    html = _banner_html(get_language(), consent.gpc_applies)
+    html = html.replace(CSRF_SLOT, escape(get_token(request)))
+    return mark_safe(html.replace(NEXT_SLOT, escape(request.get_full_path())))
 
 
-@register.inclusion_tag("consent/scripts.html", takes_context=True)
-def consent_scripts(context: template.Context) -> dict:
+@register.simple_tag(takes_context=True)
+def consent_scripts(context: template.Context) -> SafeString:
     """The banner script on every page; the Matomo snippet only after statistics consent."""
-    request = context.get("request")
+    request: HttpRequest | None = context.get("request")
     if request is None:
-        return {}
+        return mark_safe("")
     statistics = get_consent(request).allows(CookieCategory.STATISTICS)
-    return {
-        "request": request,
-        "csp_nonce": context.get("csp_nonce"),
-        "statistics": statistics,
-        "matomo": matomo_config() if statistics else None,
-    }
+    matomo = matomo_config() if statistics else None
+    html = _scripts_html(static("consent/consent.js"), statistics, matomo, request.is_secure())
+    if matomo:
+        # A LazyNonce is falsy until first read: reading it here puts it into the CSP header.
+        nonce = context.get("csp_nonce")
+        html = html.replace(NONCE_SLOT, escape(str(nonce) if nonce is not None else ""))
+    return mark_safe(html)
 
 
 @register.filter

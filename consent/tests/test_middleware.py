@@ -43,6 +43,7 @@ def test_responses_that_are_not_html_are_left_alone(
         response = client.get(url)
     assert "_pk_id.1.abcd" not in response.cookies
     assert "127.0.0.1:9" not in response["Content-Security-Policy"]
+    assert "Sec-GPC" not in response.get("Vary", "")
 
 
 def test_html_pages_expire_matomo_cookies_without_consent(client):
@@ -58,6 +59,11 @@ def test_html_pages_keep_matomo_cookies_with_consent(client):
     decide(client, "all")
     client.cookies["_pk_id.1.abcd"] = "x"
     assert "_pk_id.1.abcd" not in client.get("/impressum/").cookies
+
+
+def test_html_pages_tell_caches_they_vary_with_consent_and_gpc(client):
+    vary = client.get("/impressum/")["Vary"]
+    assert "Cookie" in vary and "Sec-GPC" in vary
 
 
 def test_unknown_cookies_are_not_touched(client):

@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 from consent.models import ConsentAction, ConsentReceipt
 from consent.privacy import CONSENT_COOKIE
@@ -176,3 +177,20 @@ def test_tampered_cookie_counts_as_no_decision(client):
     client.cookies[CONSENT_COOKIE] = value.replace("||", "|statistics|", 1)
     response = client.get("/")
     assert banner_shown(response)
+
+
+def test_banner_returns_to_the_page_it_was_shown_on_escaped(client):
+    html = client.get("/impressum/", {"q": '"><script>'}).content.decode()
+    assert 'name="next" value="/impressum/?q=%22%3E%3Cscript%3E"' in html
+    assert 'name="next" value="/"' in client.get("/").content.decode()
+
+
+def test_banner_form_carries_a_working_csrf_token():
+    browser = Client(enforce_csrf_checks=True)
+    html = browser.get("/").content.decode()
+    token = html.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    response = browser.post("/cookies/", {"csrfmiddlewaretoken": token, "action": "necessary"})
+    assert response.status_code == 303
+    forged = Client(enforce_csrf_checks=True).post("/cookies/", {"action": "all"})
+    assert forged.status_code == 403
+    assert ConsentReceipt.objects.count() == 1
