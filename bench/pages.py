@@ -58,19 +58,18 @@ def request(port: int, method: str = "GET", path: str = "/", headers=None, body=
 
 def consent_cookie(port: int) -> str:
     """Decide "Alle akzeptieren" through HTTP, as a visitor would; return the Cookie header."""
-    response, html = request(port)
-    csrf_cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie")).group(1)
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1).decode()
-    body = f"csrfmiddlewaretoken={token}&action=all&next=/"
     response, _ = request(
         port,
         "POST",
         "/cookies/",
-        {"Cookie": f"csrftoken={csrf_cookie}", "Content-Type": "application/x-www-form-urlencoded"},
-        body,
+        {
+            "Origin": f"http://127.0.0.1:{port}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+        "action=all&next=/",
     )
     consent = re.search(r"optigem_consent=([^;]+)", response.getheader("Set-Cookie")).group(1)
-    return f"csrftoken={csrf_cookie}; optigem_consent={consent}"
+    return f"optigem_consent={consent}"
 
 
 def load(port: int, count: int, concurrency: int, headers: dict) -> float:
@@ -168,7 +167,7 @@ def main() -> None:
                     if variant == "with":
                         visitors["returning, statistics allowed"] = {"Cookie": consent_cookie(port)}
                     else:
-                        visitors["returning, statistics allowed"] = {"Cookie": "csrftoken=x"}
+                        visitors["returning, statistics allowed"] = {"Cookie": "optigem_consent=x"}
                     for visitor, headers in visitors.items():
                         load(port, args.requests // 10, args.concurrency, headers)  # warm-up
                         rate = load(port, args.requests, args.concurrency, headers)

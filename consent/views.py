@@ -1,11 +1,14 @@
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from privacy.registry import CookieCategory
@@ -14,6 +17,11 @@ from .forms import SHOW_SETTINGS, ConsentForm
 from .services import consent_cookie_set, consent_give, consent_of, expire_unconsented_cookies
 from .state import get_consent
 from .texts import GPC_NOTE, categories
+
+FOREIGN_POST = _lazy(
+    "Diese Auswahl kam nicht von einer Seite dieser Website und wurde nicht gespeichert. "
+    "Bitte entscheiden Sie hier selbst."
+)
 
 
 def _safe_next(request: HttpRequest, url: str) -> str:
@@ -31,10 +39,31 @@ def _see_other(url: str) -> HttpResponseRedirect:
     return response
 
 
+def _from_this_site(request: HttpRequest) -> bool:
+    """Whether a POST was sent by a page of this site (protection against forged decisions).
+
+    Browsers name the sending page's origin in ``Origin`` on every POST, and say in
+    ``Sec-Fetch-Site`` whether it came from the same origin; a page on another site can fake
+    neither. The referring page is the last resort for browsers that send neither header.
+    """
+    own = {f"{request.scheme}://{request.get_host()}", *settings.CSRF_TRUSTED_ORIGINS}
+    if origin := request.headers.get("Origin"):
+        return origin in own
+    if site := request.headers.get("Sec-Fetch-Site"):
+        return site == "same-origin"
+    referer = request.headers.get("Referer", "")
+    return bool(referer) and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+
+
 def _wants_json(request: HttpRequest) -> bool:
     return request.accepts("application/json") and not request.accepts("text/html")
 
 
+# The banner carries no CSRF token, so a first visit gets no cookie at all and the banner's
+# HTML is the same for everyone; _from_this_site() checks the sender instead.
+@csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def cookie_settings(request: HttpRequest) -> HttpResponse:
     """The cookie settings page, and the target of every decision (banner and page alike)."""
@@ -45,6 +74,9 @@ def cookie_settings(request: HttpRequest) -> HttpResponse:
 
 def _decide(request: HttpRequest) -> HttpResponse:
     form = ConsentForm(request.POST)
+    if not _from_this_site(request):
+        form.add_error(None, FOREIGN_POST)
+        return _render(request, form, status=403)
     if not form.is_valid():
         if _wants_json(request):
             return JsonResponse({"errors": form.errors}, status=400)

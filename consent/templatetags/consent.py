@@ -2,13 +2,12 @@
 
 Both render their template once per language and variant and keep the HTML: the texts come
 from the registry and the catalogues, which do not change while the process runs. Only the
-per-request values (CSRF token, the page to return to, the CSP nonce) are put in afterwards,
+per-request values (the page to return to, the CSP nonce) are put in afterwards,
 so the banner costs a dictionary lookup instead of a template rendering on every page.
 """
 
 from django import template
 from django.http import HttpRequest
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils.html import escape
@@ -24,7 +23,6 @@ from ..texts import BANNER_INTRO, BANNER_TITLE, GPC_NOTE, categories
 register = template.Library()
 
 # Placeholders that cannot occur in the texts; replaced by the escaped per-request values.
-CSRF_SLOT = "\x00csrf\x00"
 NEXT_SLOT = "\x00next\x00"
 NONCE_SLOT = "\x00nonce\x00"
 
@@ -42,7 +40,6 @@ def _banner_html(language: str | None, gpc: bool) -> str:
                 "intro": BANNER_INTRO,
                 "gpc_note": GPC_NOTE if gpc else "",
                 "next": NEXT_SLOT,
-                "csrf_token": CSRF_SLOT,
             },
         )
     return _rendered[key]
@@ -74,7 +71,6 @@ def consent_banner(context: template.Context) -> SafeString:
     if not consent.needs_decision:
         return mark_safe("")
     html = _banner_html(get_language(), consent.gpc_applies)
-    html = html.replace(CSRF_SLOT, escape(get_token(request)))
     return mark_safe(html.replace(NEXT_SLOT, escape(request.get_full_path())))
 
 

@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 from consent.policy import forget_policy
 from consent.texts import texts_hash
@@ -11,3 +12,9 @@ def _fresh_policy_memo():
     texts_hash.cache_clear()
     yield
     forget_policy()
+
+
+@pytest.fixture
+def client():
+    """A test client that, like every browser, names the sending page's origin on a POST."""
+    return Client(headers={"Origin": "http://testserver"})

@@ -185,12 +185,39 @@ def test_banner_returns_to_the_page_it_was_shown_on_escaped(client):
     assert 'name="next" value="/"' in client.get("/").content.decode()
 
 
-def test_banner_form_carries_a_working_csrf_token():
-    browser = Client(enforce_csrf_checks=True)
-    html = browser.get("/").content.decode()
-    token = html.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
-    response = browser.post("/cookies/", {"csrfmiddlewaretoken": token, "action": "necessary"})
+def test_first_visit_sets_no_cookie_at_all(client):
+    response = client.get("/")
+    assert not response.cookies
+    assert "csrfmiddlewaretoken" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Referer": "https://evil.example/page"},
+        {},
+    ],
+)
+def test_a_decision_sent_from_another_site_is_refused(headers):
+    response = Client(headers=headers).post("/cookies/", {"action": "all", "next": "/"})
+    assert response.status_code == 403
+    assert "kam nicht von einer Seite dieser Website" in response.content.decode()
+    assert CONSENT_COOKIE not in response.cookies
+    assert not ConsentReceipt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "http://testserver"},
+        {"Sec-Fetch-Site": "same-origin"},
+        {"Referer": "http://testserver/impressum/"},
+    ],
+)
+def test_a_decision_from_this_site_is_accepted(headers):
+    response = Client(headers=headers).post("/cookies/", {"action": "all", "next": "/"})
     assert response.status_code == 303
-    forged = Client(enforce_csrf_checks=True).post("/cookies/", {"action": "all"})
-    assert forged.status_code == 403
     assert ConsentReceipt.objects.count() == 1
