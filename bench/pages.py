@@ -72,6 +72,17 @@ def consent_cookie(port: int) -> str:
     return f"optigem_consent={consent}"
 
 
+def worker_cpu_seconds(server: subprocess.Popen) -> float:
+    """CPU time (user + system) used so far by gunicorn's workers, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+    total = 0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def load(port: int, count: int, concurrency: int, headers: dict) -> float:
     """Requests per second for ``count`` GET / spread over ``concurrency`` threads."""
     per_thread = count // concurrency
@@ -170,24 +181,30 @@ def main() -> None:
                         visitors["returning, statistics allowed"] = {"Cookie": "optigem_consent=x"}
                     for visitor, headers in visitors.items():
                         load(port, args.requests // 10, args.concurrency, headers)  # warm-up
+                        cpu_before = worker_cpu_seconds(server)
                         rate = load(port, args.requests, args.concurrency, headers)
-                        results.setdefault((visitor, variant), []).append(rate)
+                        cpu = (worker_cpu_seconds(server) - cpu_before) / args.requests * 1000
+                        results.setdefault((visitor, variant), []).append((rate, cpu))
                 finally:
                     server.terminate()
                     server.wait()
             print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
 
     print(
-        f"home page, {args.requests} requests x {args.rounds} rounds, "
-        f"{args.concurrency} clients, {args.workers} gunicorn workers (median req/s)"
+        f"home page, {args.requests} requests x {args.rounds} rounds, {args.concurrency} "
+        f"clients, {args.workers} gunicorn workers; medians. req/s depends on the machine's "
+        "other load; worker CPU ms per request does not, and is what the cost is computed from."
     )
     for visitor in ("first visit", "returning, statistics allowed"):
-        with_rate = statistics.median(results[(visitor, "with")])
-        without_rate = statistics.median(results[(visitor, "without")])
-        cost = (1 - with_rate / without_rate) * 100
+        row = {}
+        for variant in ("with", "without"):
+            rates, cpus = zip(*results[(visitor, variant)], strict=True)
+            row[variant] = (statistics.median(rates), statistics.median(cpus))
+        cost = (row["with"][1] / row["without"][1] - 1) * 100
         print(
-            f"  {visitor:32} with consent+CSP {with_rate:8.1f}   without {without_rate:8.1f}"
-            f"   cost {cost:+5.1f} %"
+            f"  {visitor:30} with consent+CSP {row['with'][0]:7.1f} req/s "
+            f"{row['with'][1]:5.2f} ms CPU | without {row['without'][0]:7.1f} req/s "
+            f"{row['without'][1]:5.2f} ms CPU | cost {cost:+5.1f} %"
         )
 
 

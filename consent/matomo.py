@@ -1,6 +1,7 @@
 """Matomo, configured from settings and the registry, and the CSP that admits it after consent."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -29,7 +30,11 @@ def _seconds(pattern: str) -> int:
 
 def matomo_config() -> MatomoConfig | None:
     """The tracker's settings, or None when MATOMO_URL or MATOMO_SITE_ID is empty."""
-    url, site_id = settings.MATOMO_URL.strip(), str(settings.MATOMO_SITE_ID).strip()
+    return _config(settings.MATOMO_URL.strip(), str(settings.MATOMO_SITE_ID).strip())
+
+
+@lru_cache(maxsize=8)
+def _config(url: str, site_id: str) -> MatomoConfig | None:
     if not url or not site_id:
         return None
     return MatomoConfig(

@@ -1,6 +1,9 @@
 """Consent on every request: read lazily from the cookie, applied only to HTML responses."""
 
+import fnmatch
+import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
@@ -13,11 +16,20 @@ from .services import expire_unconsented_cookies
 from .state import read_consent
 
 
+@lru_cache(maxsize=1)
+def _optional_cookie_names() -> re.Pattern | None:
+    """One expression for every cookie pattern that needs consent (the registry is fixed)."""
+    patterns = [
+        fnmatch.translate(cookie.name)
+        for cookie in registry.cookies.values()
+        if cookie.category != CookieCategory.NECESSARY
+    ]
+    return re.compile("|".join(patterns)) if patterns else None
+
+
 def _optional_cookie_sent(request: HttpRequest) -> bool:
-    return any(
-        (cookie := registry.cookie_for(name)) and cookie.category != CookieCategory.NECESSARY
-        for name in request.COOKIES
-    )
+    pattern = _optional_cookie_names()
+    return pattern is not None and any(pattern.match(name) for name in request.COOKIES)
 
 
 class ConsentMiddleware:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
+from django.conf import settings
 from django.core import signing
 from django.http import HttpRequest
 from django.utils import timezone
@@ -79,24 +81,43 @@ def encode(
     return signing.Signer(salt=SALT).sign(value)
 
 
+@lru_cache(maxsize=4096)
+def _verified(raw: str, keys: tuple[str, ...]) -> tuple | None:
+    """The fields of a cookie value whose signature holds, else None.
+
+    Kept per value (bounded), so a returning visitor's cookie is verified once per process
+    rather than on every page view.
+    """
+    signer = signing.Signer(key=keys[0], fallback_keys=keys[1:], salt=SALT)
+    try:
+        id_hex, categories, version, hash_prefix, stamp = signer.unsign(raw).split("|")
+        decided_at = datetime.fromtimestamp(int(stamp), tz=UTC)
+        return (
+            uuid.UUID(hex=id_hex),
+            frozenset(filter(None, categories.split("+"))),
+            int(version),
+            hash_prefix,
+            decided_at,
+            CONSENT_VALIDITY.after(decided_at),
+        )
+    except (signing.BadSignature, ValueError):
+        return None
+
+
 def decode(raw: str, *, policy: PolicyState, now: datetime, gpc: bool = False) -> Consent:
     """The consent in a cookie value; a forged or malformed value counts as no decision."""
-    try:
-        value = signing.Signer(salt=SALT).unsign(raw)
-        id_hex, categories, version, hash_prefix, stamp = value.split("|")
-        consent_id = uuid.UUID(hex=id_hex)
-        decided_at = datetime.fromtimestamp(int(stamp), tz=UTC)
-        policy_version = int(version)
-    except (signing.BadSignature, ValueError):
+    keys = (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+    fields = _verified(raw, keys)
+    if fields is None:
         return Consent(gpc=gpc)
+    consent_id, categories, policy_version, hash_prefix, decided_at, expires_at = fields
     same_cookies = hash_prefix == policy.consent_hash[:HASH_PREFIX]
-    current = same_cookies and now < CONSENT_VALIDITY.after(decided_at)
     return Consent(
         consent_id=consent_id,
-        categories=frozenset(filter(None, categories.split("+"))),
+        categories=categories,
         policy_version=policy_version,
         decided_at=decided_at,
-        current=current,
+        current=same_cookies and now < expires_at,
         gpc=gpc,
     )
 

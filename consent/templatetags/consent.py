@@ -6,7 +6,10 @@ per-request values (the page to return to, the CSP nonce) are put in afterwards,
 so the banner costs a dictionary lookup instead of a template rendering on every page.
 """
 
+from functools import lru_cache
+
 from django import template
+from django.conf import settings
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -61,6 +64,11 @@ def _scripts_html(script_url: str, statistics: bool, matomo: MatomoConfig | None
     return _rendered[key]
 
 
+@lru_cache(maxsize=4)
+def _script_url(static_url: str) -> str:
+    return static("consent/consent.js")
+
+
 @register.simple_tag(takes_context=True)
 def consent_banner(context: template.Context) -> SafeString:
     """The first-layer banner, rendered by the server while the visitor has not decided."""
@@ -82,7 +90,7 @@ def consent_scripts(context: template.Context) -> SafeString:
         return mark_safe("")
     statistics = get_consent(request).allows(CookieCategory.STATISTICS)
     matomo = matomo_config() if statistics else None
-    html = _scripts_html(static("consent/consent.js"), statistics, matomo, request.is_secure())
+    html = _scripts_html(_script_url(settings.STATIC_URL), statistics, matomo, request.is_secure())
     if matomo:
         # A LazyNonce is falsy until first read: reading it here puts it into the CSP header.
         nonce = context.get("csp_nonce")
