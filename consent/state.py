@@ -123,7 +123,7 @@ def decode(raw: str, *, policy: PolicyState, now: datetime, gpc: bool = False) -
 
 
 def read_consent(request: HttpRequest, *, now: datetime | None = None) -> Consent:
-    gpc = request.headers.get("Sec-GPC", "").strip() == "1"
+    gpc = request.META.get("HTTP_SEC_GPC", "").strip() == "1"  # no HttpHeaders built
     raw = request.COOKIES.get(CONSENT_COOKIE)
     if not raw:
         return Consent(gpc=gpc)

@@ -5,9 +5,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -18,7 +17,7 @@ from .services import consent_cookie_set, consent_give, consent_of, expire_uncon
 from .state import get_consent
 from .texts import GPC_NOTE, categories
 
-FOREIGN_POST = _lazy(
+FOREIGN_POST = gettext_lazy(
     "Diese Auswahl kam nicht von einer Seite dieser Website und wurde nicht gespeichert. "
     "Bitte entscheiden Sie hier selbst."
 )
