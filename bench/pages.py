@@ -1,11 +1,12 @@
 """Requests per second of the home page under gunicorn, with and without the consent layer.
 
-    .venv/bin/python bench/pages.py [--requests 2000] [--rounds 3] [--concurrency 4] [--workers 2]
+    .venv/bin/python bench/pages.py [--requests 400] [--bursts 10] [--concurrency 4] [--workers 2]
 
 "with" is the site as configured: ConsentMiddleware, Django's CSP middleware and the consent
 template tags. "without" removes both middlewares and replaces the consent tags with tags that
-render nothing, so the same view and template run without any consent work. Each round runs
-both variants, alternating, on a throw-away SQLite database with a published policy; two
+render nothing, so the same view and template run without any consent work. Both run at once
+under gunicorn on a throw-away SQLite database with a published policy, and the bursts of
+requests alternate between them, so both see the same load from the rest of the machine. Two
 visitors are measured: a first visit (banner) and a returning visitor who allowed statistics
 (Matomo snippet, CSP with the Matomo host). The goal is a cost of at most 5 %.
 """
@@ -135,10 +136,45 @@ def start_server(env: dict, port: int, workers: int, config: Path) -> subprocess
     raise SystemExit("gunicorn did not start")
 
 
+CALLS = """
+import cProfile, pstats, sys
+import django
+django.setup()
+from django.test import Client
+client = Client(headers={"Origin": "http://testserver"})
+cookie = client.post("/cookies/", {"action": "all"}).cookies.get("optigem_consent")
+client = Client()
+def page(returning):
+    client.cookies.clear()
+    if returning and cookie is not None:
+        client.cookies["optigem_consent"] = cookie.value
+    assert client.get("/").status_code == 200
+for returning in (False, True):
+    for _ in range(50):
+        page(returning)
+    profile = cProfile.Profile()
+    profile.enable()
+    for _ in range(200):
+        page(returning)
+    profile.disable()
+    print(pstats.Stats(profile).total_calls / 200)
+"""
+
+
+def calls_per_request(env: dict) -> tuple[float, float]:
+    """Python function calls per home-page request (first visit, returning): a measure of the
+    work done that, unlike time, does not change with the machine's other load."""
+    env = {**env, "ALLOWED_HOSTS": "testserver"}
+    out = subprocess.run(
+        [str(PYTHON), "-c", CALLS], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout.split()
+    return float(out[0]), float(out[1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=2000, help="requests per measurement")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=400, help="requests per burst")
+    parser.add_argument("--bursts", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     args = parser.parse_args()
@@ -167,45 +203,70 @@ def main() -> None:
                 stdout=subprocess.DEVNULL,
             )
 
-        results: dict[tuple[str, str], list[float]] = {}
-        for round_number in range(args.rounds):
+        calls = {
+            variant: calls_per_request({**base_env, "DJANGO_SETTINGS_MODULE": f"bench_{variant}"})
+            for variant in ("with", "without")
+        }
+        servers, headers = {}, {}
+        try:
             for variant in ("with", "without"):
                 port = free_port()
                 env = {**base_env, "DJANGO_SETTINGS_MODULE": f"bench_{variant}"}
-                server = start_server(env, port, args.workers, tmp_path / "gunicorn_bench.py")
-                try:
-                    visitors = {"first visit": {}, "returning, statistics allowed": {}}
-                    if variant == "with":
-                        visitors["returning, statistics allowed"] = {"Cookie": consent_cookie(port)}
-                    else:
-                        visitors["returning, statistics allowed"] = {"Cookie": "optigem_consent=x"}
-                    for visitor, headers in visitors.items():
-                        load(port, args.requests // 10, args.concurrency, headers)  # warm-up
-                        cpu_before = worker_cpu_seconds(server)
-                        rate = load(port, args.requests, args.concurrency, headers)
-                        cpu = (worker_cpu_seconds(server) - cpu_before) / args.requests * 1000
-                        results.setdefault((visitor, variant), []).append((rate, cpu))
-                finally:
-                    server.terminate()
-                    server.wait()
-            print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
+                config = tmp_path / "gunicorn_bench.py"
+                servers[variant] = (port, start_server(env, port, args.workers, config))
+            consent = consent_cookie(servers["with"][0])
+            headers = {
+                ("first visit", "with"): {},
+                ("first visit", "without"): {},
+                ("returning, statistics allowed", "with"): {"Cookie": consent},
+                ("returning, statistics allowed", "without"): {"Cookie": consent},
+            }
+            for (_, variant), sent in headers.items():  # warm-up
+                load(servers[variant][0], args.requests // 5, args.concurrency, sent)
+            results = measure(servers, headers, args)
+        finally:
+            for _, server in servers.values():
+                server.terminate()
+                server.wait()
 
     print(
-        f"home page, {args.requests} requests x {args.rounds} rounds, {args.concurrency} "
-        f"clients, {args.workers} gunicorn workers; medians. req/s depends on the machine's "
-        "other load; worker CPU ms per request does not, and is what the cost is computed from."
+        f"home page, {args.bursts} alternating bursts of {args.requests} requests per variant, "
+        f"{args.concurrency} clients, {args.workers} gunicorn workers per server; medians. "
+        "req/s follows the machine's other load; the cost is the median of the paired ratios "
+        "of gunicorn worker CPU time per request."
     )
-    for visitor in ("first visit", "returning, statistics allowed"):
-        row = {}
-        for variant in ("with", "without"):
-            rates, cpus = zip(*results[(visitor, variant)], strict=True)
-            row[variant] = (statistics.median(rates), statistics.median(cpus))
-        cost = (row["with"][1] / row["without"][1] - 1) * 100
+    for index, visitor in enumerate(("first visit", "returning, statistics allowed")):
+        rows = {variant: results[(visitor, variant)] for variant in ("with", "without")}
+        rate = {v: statistics.median(r for r, _ in rows[v]) for v in rows}
+        cpu = {v: statistics.median(c for _, c in rows[v]) for v in rows}
+        ratios = [w[1] / wo[1] for w, wo in zip(rows["with"], rows["without"], strict=True)]
+        cost = (statistics.median(ratios) - 1) * 100
         print(
-            f"  {visitor:30} with consent+CSP {row['with'][0]:7.1f} req/s "
-            f"{row['with'][1]:5.2f} ms CPU | without {row['without'][0]:7.1f} req/s "
-            f"{row['without'][1]:5.2f} ms CPU | cost {cost:+5.1f} %"
+            f"  {visitor:30} with consent+CSP {rate['with']:7.1f} req/s {cpu['with']:5.2f} ms CPU"
+            f" | without {rate['without']:7.1f} req/s {cpu['without']:5.2f} ms CPU"
+            f" | cost {cost:+5.1f} %"
         )
+        work = (calls["with"][index] / calls["without"][index] - 1) * 100
+        print(
+            f"  {'':30} Python calls per request: with {calls['with'][index]:7.0f}"
+            f" | without {calls['without'][index]:7.0f} | cost {work:+5.1f} %"
+        )
+
+
+def measure(servers: dict, headers: dict, args) -> dict:
+    """Bursts alternate between the two servers, so both see the same background load."""
+    results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    for burst in range(args.bursts):
+        order = ("with", "without") if burst % 2 == 0 else ("without", "with")
+        for visitor in ("first visit", "returning, statistics allowed"):
+            for variant in order:
+                port, server = servers[variant]
+                cpu_before = worker_cpu_seconds(server)
+                rate = load(port, args.requests, args.concurrency, headers[(visitor, variant)])
+                cpu = (worker_cpu_seconds(server) - cpu_before) / args.requests * 1000
+                results.setdefault((visitor, variant), []).append((rate, cpu))
+        print(f"burst {burst + 1}/{args.bursts} done", file=sys.stderr)
+    return results
 
 
 if __name__ == "__main__":

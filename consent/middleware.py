@@ -7,13 +7,12 @@ from functools import lru_cache
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
-from django.utils.functional import SimpleLazyObject
 
 from privacy.registry import CookieCategory, registry
 
 from .matomo import csp_with_matomo, matomo_config
 from .services import expire_unconsented_cookies
-from .state import read_consent
+from .state import get_consent
 
 
 @lru_cache(maxsize=1)
@@ -33,8 +32,9 @@ def _optional_cookie_sent(request: HttpRequest) -> bool:
 
 
 class ConsentMiddleware:
-    """Sets ``request.consent``; on HTML responses expires cookies without consent and lets the
-    Matomo host into the CSP when statistics are allowed.
+    """On HTML responses: expires cookies without consent and lets the Matomo host into the CSP
+    when statistics are allowed. The consent itself is read only when something asks for it
+    (``get_consent(request)``, which keeps it as ``request.consent``).
 
     It must come after ContentSecurityPolicyMiddleware in MIDDLEWARE, so that its per-response
     CSP is what that middleware writes. Responses that are not HTML are passed through untouched.
@@ -44,16 +44,15 @@ class ConsentMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.consent = SimpleLazyObject(lambda: read_consent(request))
         response = self.get_response(request)
         if not response.get("Content-Type", "").startswith("text/html"):
             return response
         # What the page shows depends on the consent cookie and the GPC signal: tell caches.
         patch_vary_headers(response, ("Cookie", "Sec-GPC"))
         if _optional_cookie_sent(request):
-            expire_unconsented_cookies(request, response, request.consent)
+            expire_unconsented_cookies(request, response, get_consent(request))
         config = matomo_config()
-        if config and request.consent.allows(CookieCategory.STATISTICS):
+        if config and get_consent(request).allows(CookieCategory.STATISTICS):
             base = getattr(response, "_csp_config", None)
             response._csp_config = csp_with_matomo(config, base=base)
         return response

@@ -131,6 +131,8 @@ def read_consent(request: HttpRequest, *, now: datetime | None = None) -> Consen
 
 
 def get_consent(request: HttpRequest) -> Consent:
-    """The request's consent: the middleware's lazy value, or read now without it."""
-    consent = getattr(request, "consent", None)
-    return consent if consent is not None else read_consent(request)
+    """The request's consent, read from its cookie on first use and kept on the request."""
+    consent = request.__dict__.get("consent")
+    if consent is None:
+        consent = request.consent = read_consent(request)
+    return consent
