@@ -1,4 +1,4 @@
-"""Consent on every request: read lazily from the cookie, applied only to HTML responses."""
+"""Consent applied to every HTML response: cookies without consent expire, Matomo enters the CSP."""
 
 import fnmatch
 import re

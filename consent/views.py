@@ -10,8 +10,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from privacy.registry import CookieCategory
-
 from .forms import SHOW_SETTINGS, ConsentForm
 from .services import consent_cookie_set, consent_give, consent_of, expire_unconsented_cookies
 from .state import get_consent
@@ -116,6 +114,5 @@ def _render(request: HttpRequest, form: ConsentForm, status: int = 200) -> HttpR
         "allowed": [c for c in categories() if c.optional and consent.allows(c.key)],
         "next": form["next"].value() or "",
         "gpc_note": GPC_NOTE,
-        "necessary": CookieCategory.NECESSARY,
     }
     return render(request, "consent/settings.html", context, status=status)
