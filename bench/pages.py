@@ -1,19 +1,25 @@
 """Requests per second of the home page under gunicorn, with and without the consent layer.
 
-    .venv/bin/python bench/pages.py [--requests 400] [--bursts 10] [--concurrency 4] [--workers 2]
+    .venv/bin/python bench/pages.py [--requests 300] [--bursts 20] [--concurrency 4] [--workers 2]
 
-"with" is the site as configured: ConsentMiddleware, Django's CSP middleware and the consent
-template tags. "without" removes both middlewares and replaces the consent tags with tags that
-render nothing, so the same view and template run without any consent work. Both run at once
-under gunicorn on a throw-away SQLite database with a published policy, and the bursts of
-requests alternate between them, so both see the same load from the rest of the machine. Two
-visitors are measured: a first visit (banner) and a returning visitor who allowed statistics
-(Matomo snippet, CSP with the Matomo host). The goal is a cost of at most 5 %.
+Three variants of the site run at once under gunicorn, on a throw-away SQLite database with a
+published policy:
+- "consent+CSP": the site as configured (ConsentMiddleware, Django's CSP middleware, the
+  consent template tags);
+- "CSP only": without ConsentMiddleware, with the consent tags replaced by tags that render
+  nothing;
+- "neither": without both middlewares and with the empty tags.
+So the same view and template run in all three. Bursts of requests go to them in a shuffled
+order, so all see the same load from the rest of the machine. Two visitors are measured: a
+first visit (banner) and a returning visitor who allowed statistics (Matomo snippet, CSP with
+the Matomo host). Besides req/s it prints gunicorn worker CPU time and Python function calls
+per request; the calls do not vary with the machine's load. The goal is a cost of at most 5 %.
 """
 
 import argparse
 import http.client
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -27,12 +33,18 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv" / "bin" / "python"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 
-WITH = "from optigem_site.settings.test import *  # noqa\n"
-WITHOUT = """from optigem_site.settings.test import *  # noqa
-MIDDLEWARE = [m for m in MIDDLEWARE if m not in (
-    "consent.middleware.ConsentMiddleware", "django.middleware.csp.ContentSecurityPolicyMiddleware")]
-TEMPLATES[0]["OPTIONS"]["libraries"] = {"consent": "bench_noconsent"}
+BASE = "from optigem_site.settings.test import *  # noqa\n"
+DROP = """MIDDLEWARE = [m for m in MIDDLEWARE if m not in {drop!r}]
+TEMPLATES[0]["OPTIONS"]["libraries"] = {{"consent": "bench_noconsent"}}
 """
+CONSENT_MW = "consent.middleware.ConsentMiddleware"
+CSP_MW = "django.middleware.csp.ContentSecurityPolicyMiddleware"
+VARIANTS = {
+    "consent+CSP": BASE,
+    "CSP only": BASE + DROP.format(drop=(CONSENT_MW,)),
+    "neither": BASE + DROP.format(drop=(CONSENT_MW, CSP_MW)),
+}
+VISITORS = ("first visit", "returning, statistics allowed")
 NO_CONSENT_TAGS = """from django import template
 register = template.Library()
 register.simple_tag(lambda: "", name="consent_banner")
@@ -108,7 +120,7 @@ def load(port: int, count: int, concurrency: int, headers: dict) -> float:
 
 
 def start_server(env: dict, port: int, workers: int, config: Path) -> subprocess.Popen:
-    # An empty config of our own: no access log, the same for both variants.
+    # An empty config of our own: no access log, the same for every variant.
     server = subprocess.Popen(
         [
             str(GUNICORN),
@@ -171,18 +183,22 @@ def calls_per_request(env: dict) -> tuple[float, float]:
     return float(out[0]), float(out[1])
 
 
+def module(variant: str) -> str:
+    return "bench_" + re.sub(r"\W", "_", variant)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=400, help="requests per burst")
-    parser.add_argument("--bursts", type=int, default=10)
+    parser.add_argument("--requests", type=int, default=300, help="requests per burst")
+    parser.add_argument("--bursts", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        (tmp_path / "bench_with.py").write_text(WITH)
-        (tmp_path / "bench_without.py").write_text(WITHOUT)
+        for variant, text in VARIANTS.items():
+            (tmp_path / f"{module(variant)}.py").write_text(text)
         (tmp_path / "bench_noconsent.py").write_text(NO_CONSENT_TAGS)
         (tmp_path / "gunicorn_bench.py").write_text("")
         base_env = {
@@ -191,7 +207,7 @@ def main() -> None:
             "DATABASE_URL": f"sqlite:///{tmp_path / 'bench.sqlite3'}",
             "MATOMO_URL": "https://statistik.example.org/",
             "MATOMO_SITE_ID": "1",
-            "DJANGO_SETTINGS_MODULE": "bench_with",
+            "DJANGO_SETTINGS_MODULE": module("consent+CSP"),
         }
         base_env.pop("REDIS_URL", None)
         for command in (["migrate", "-v", "0"], ["policy_publish", "Benchmark"]):
@@ -202,24 +218,19 @@ def main() -> None:
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-
-        calls = {
-            variant: calls_per_request({**base_env, "DJANGO_SETTINGS_MODULE": f"bench_{variant}"})
-            for variant in ("with", "without")
-        }
-        servers, headers = {}, {}
+        envs = {v: {**base_env, "DJANGO_SETTINGS_MODULE": module(v)} for v in VARIANTS}
+        calls = {variant: calls_per_request(env) for variant, env in envs.items()}
+        servers = {}
         try:
-            for variant in ("with", "without"):
+            for variant, env in envs.items():
                 port = free_port()
-                env = {**base_env, "DJANGO_SETTINGS_MODULE": f"bench_{variant}"}
                 config = tmp_path / "gunicorn_bench.py"
                 servers[variant] = (port, start_server(env, port, args.workers, config))
-            consent = consent_cookie(servers["with"][0])
+            consent = {"Cookie": consent_cookie(servers["consent+CSP"][0])}
             headers = {
-                ("first visit", "with"): {},
-                ("first visit", "without"): {},
-                ("returning, statistics allowed", "with"): {"Cookie": consent},
-                ("returning, statistics allowed", "without"): {"Cookie": consent},
+                (visitor, variant): consent if visitor != VISITORS[0] else {}
+                for visitor in VISITORS
+                for variant in VARIANTS
             }
             for (_, variant), sent in headers.items():  # warm-up
                 load(servers[variant][0], args.requests // 5, args.concurrency, sent)
@@ -228,43 +239,48 @@ def main() -> None:
             for _, server in servers.values():
                 server.terminate()
                 server.wait()
+    report(results, calls, args)
 
+
+def report(results: dict, calls: dict, args) -> None:
     print(
-        f"home page, {args.bursts} alternating bursts of {args.requests} requests per variant, "
-        f"{args.concurrency} clients, {args.workers} gunicorn workers per server; medians. "
-        "req/s follows the machine's other load; the cost is the median of the paired ratios "
-        "of gunicorn worker CPU time per request."
+        f"home page: {args.bursts} shuffled bursts of {args.requests} requests per variant and "
+        f"visitor, {args.concurrency} clients, {args.workers} gunicorn workers per server; "
+        "medians over the bursts"
     )
-    for index, visitor in enumerate(("first visit", "returning, statistics allowed")):
-        rows = {variant: results[(visitor, variant)] for variant in ("with", "without")}
-        rate = {v: statistics.median(r for r, _ in rows[v]) for v in rows}
-        cpu = {v: statistics.median(c for _, c in rows[v]) for v in rows}
-        ratios = [w[1] / wo[1] for w, wo in zip(rows["with"], rows["without"], strict=True)]
-        cost = (statistics.median(ratios) - 1) * 100
-        print(
-            f"  {visitor:30} with consent+CSP {rate['with']:7.1f} req/s {cpu['with']:5.2f} ms CPU"
-            f" | without {rate['without']:7.1f} req/s {cpu['without']:5.2f} ms CPU"
-            f" | cost {cost:+5.1f} %"
-        )
-        work = (calls["with"][index] / calls["without"][index] - 1) * 100
-        print(
-            f"  {'':30} Python calls per request: with {calls['with'][index]:7.0f}"
-            f" | without {calls['without'][index]:7.0f} | cost {work:+5.1f} %"
-        )
+    print(f"  {'visitor':30} {'variant':12} {'req/s':>8} {'CPU ms/req':>11} {'calls/req':>10}")
+    for index, visitor in enumerate(VISITORS):
+        for variant in VARIANTS:
+            rows = results[(visitor, variant)]
+            rate = statistics.median(r for r, _ in rows)
+            cpu = statistics.median(c for _, c in rows)
+            print(
+                f"  {visitor:30} {variant:12} {rate:8.1f} {cpu:11.2f} {calls[variant][index]:10.0f}"
+            )
+    print("  cost (median of paired CPU ratios per burst; ratio of calls):")
+    for index, visitor in enumerate(VISITORS):
+        for base, label in (("neither", "consent+CSP vs neither"), ("CSP only", "consent alone")):
+            with_ = results[(visitor, "consent+CSP")]
+            without = results[(visitor, base)]
+            ratios = [w[1] / o[1] for w, o in zip(with_, without, strict=True)]
+            cpu_cost = (statistics.median(ratios) - 1) * 100
+            call_cost = (calls["consent+CSP"][index] / calls[base][index] - 1) * 100
+            print(f"  {visitor:30} {label:24} CPU {cpu_cost:+5.1f} %   calls {call_cost:+5.1f} %")
 
 
 def measure(servers: dict, headers: dict, args) -> dict:
-    """Bursts alternate between the two servers, so both see the same background load."""
+    """Bursts go to every server and visitor in a shuffled order, so every combination sees
+    the same background load on average."""
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    combos = list(headers)
     for burst in range(args.bursts):
-        order = ("with", "without") if burst % 2 == 0 else ("without", "with")
-        for visitor in ("first visit", "returning, statistics allowed"):
-            for variant in order:
-                port, server = servers[variant]
-                cpu_before = worker_cpu_seconds(server)
-                rate = load(port, args.requests, args.concurrency, headers[(visitor, variant)])
-                cpu = (worker_cpu_seconds(server) - cpu_before) / args.requests * 1000
-                results.setdefault((visitor, variant), []).append((rate, cpu))
+        random.Random(burst).shuffle(combos)
+        for visitor, variant in combos:
+            port, server = servers[variant]
+            cpu_before = worker_cpu_seconds(server)
+            rate = load(port, args.requests, args.concurrency, headers[(visitor, variant)])
+            cpu = (worker_cpu_seconds(server) - cpu_before) / args.requests * 1000
+            results.setdefault((visitor, variant), []).append((rate, cpu))
         print(f"burst {burst + 1}/{args.bursts} done", file=sys.stderr)
     return results
 
