@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from consent.models import ConsentReceipt
 from consent.services import consent_give
+from privacy.models import AuditAction, AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -58,9 +59,19 @@ def test_export_filters_by_consent_id_and_day(tmp_path):
     assert len(target.read_text(encoding="utf-8").splitlines()) == 3
 
 
+def test_every_export_is_written_to_the_audit_log():
+    receipt = consent_give(categories=set(), action="necessary", language="de")
+    _export("--consent-id", str(receipt.consent_id))
+    entry = AuditEntry.objects.get()
+    assert entry.action == AuditAction.EXPORT
+    assert entry.object_id == str(receipt.consent_id)
+    assert entry.note == "consent_export: 1 Nachweise"
+
+
 def test_export_refuses_bad_input_in_german():
     with pytest.raises(CommandError, match="Keine gültige Einwilligungs-ID"):
         _export("--consent-id", "abc")
     with pytest.raises(CommandError, match="Kein Datum"):
         _export("--since", "10.01.2026")
     assert not ConsentReceipt.objects.exists()
+    assert not AuditEntry.objects.exists()

@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from consent.models import ConsentReceipt
+from privacy.audit import audit_log
+from privacy.models import AuditAction
 
 COLUMNS = (
     "consent_id",
@@ -46,7 +48,15 @@ class Command(BaseCommand):
                 count = _write(stream, receipts)
             self.stderr.write(f"{count} Nachweise nach {output} geschrieben.")
         else:
-            _write(self.stdout, receipts)
+            count = _write(self.stdout, receipts)
+        # An export of proofs is an access to personal records: it goes into the audit log.
+        audit_log(
+            actor=None,
+            action=AuditAction.EXPORT,
+            model=ConsentReceipt,
+            object_id=consent_id.strip() if consent_id else "*",
+            note=f"consent_export: {count} Nachweise",
+        )
 
 
 def _day_start(text: str, *, next_day: bool = False) -> datetime:
