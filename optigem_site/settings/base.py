@@ -211,7 +211,7 @@ LOGGING = {
 CSRF_COOKIE_AGE = 60 * 60 * 24 * 365
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 
-# Cookie consent (consent/): reads the visitor's decision on every request and, on HTML
-# responses only, expires cookies without consent and admits Matomo into the CSP. It comes
-# last so its per-response CSP is in place before ContentSecurityPolicyMiddleware writes it.
+# Cookie consent (consent/): on HTML responses only, it expires cookies the visitor has not
+# consented to and admits Matomo into the CSP after consent. It comes last so that its
+# per-response CSP is in place before ContentSecurityPolicyMiddleware writes the header.
 MIDDLEWARE = [*MIDDLEWARE, "consent.middleware.ConsentMiddleware"]
