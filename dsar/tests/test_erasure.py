@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from cloud.models import Account, Invitation, Receipt, Role
 from cloud.tests.factories import make_member, make_organisation, make_receipt
+from consent.models import ConsentAction, ConsentReceipt
 from contact.models import Inquiry, Kind, MailState
 from contact.tests.factories import make_event
 from dsar import services
@@ -100,7 +101,23 @@ def _cloud_member(address: str) -> None:
     )
 
 
+def _cookie_consent(address: str) -> None:
+    # The person also accepted statistics cookies. The receipt is pseudonymous: it holds a random
+    # consent ID and no address, so discovery by address finds nothing and nothing leaks.
+    ConsentReceipt.objects.create(
+        consent_id=uuid.uuid4(),
+        action=ConsentAction.ACCEPT_ALL,
+        categories=["statistics"],
+        policy_version=1,
+        consent_hash="0" * 64,
+        texts_hash="1" * 64,
+        language="de",
+        given_at=timezone.now(),
+    )
+
+
 SCENARIO: dict[str, Callable[[str], None]] = {
+    "consent.ConsentReceipt": _cookie_consent,
     "contact.Inquiry": _contact_and_training,
     "auth.User": _account,
     # A legal hold names an address only while staff keep the data on purpose (Art. 17(3)(e)).

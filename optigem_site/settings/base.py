@@ -234,3 +234,7 @@ CLOUD_BACKUP_DIR = env.path("CLOUD_BACKUP_DIR", default=str(VAR_DIR / "backups")
 CLOUD_BACKUP_KEEP_DAYS = env.int("CLOUD_BACKUP_KEEP_DAYS", default=28)
 # The deletion run (privacy/deletion.py): rows deleted per short transaction (see README).
 DELETION_BATCH_SIZE = env.int("DELETION_BATCH_SIZE", default=25000)
+# Cookie consent (consent/): on HTML responses only, it expires cookies the visitor has not
+# consented to and admits Matomo into the CSP after consent. It comes last so that its
+# per-response CSP is in place before ContentSecurityPolicyMiddleware writes the header.
+MIDDLEWARE = [*MIDDLEWARE, "consent.middleware.ConsentMiddleware"]

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from cloud.models import Receipt, Role, Status
 from cloud.tests.factories import PASSWORD, PDF_BYTES, make_member, make_organisation
+from tests.browser.helpers import decline_optional_cookies
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,9 +30,10 @@ def test_a_submitter_hands_in_a_receipt_and_a_reviewer_approves_it(chromium, liv
             lambda message: message.type in ("error", "warning") and problems.append(message.text),
         )
         page.goto(live_server.url + "/cx/anmelden/?next=/cx/gemeinde/")
+        decline_optional_cookies(page)
         page.fill("input[name=email]", user.email)
         page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         return context, page
 
     context, page = session(submitter.user)
@@ -43,7 +45,7 @@ def test_a_submitter_hands_in_a_receipt_and_a_reviewer_approves_it(chromium, liv
         page.fill("input[name=date]", (timezone.localdate() - timedelta(days=2)).isoformat())
         page.check("input[name=refund_method][value=paypal]")
         page.fill("input[name=paypal_email]", "erika@example.org")
-        page.click("button[type=submit]")
+        page.click("main button[type=submit]")
         assert "Ihr Beleg wurde eingereicht." in page.content()
     finally:
         context.close()

@@ -3,6 +3,7 @@
 import pytest
 
 from contact.models import Inquiry
+from tests.browser.helpers import decline_optional_cookies
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,6 +49,7 @@ def test_hcaptcha_is_requested_on_the_form_page_only(page):
 def test_the_guardian_field_appears_when_the_pupil_box_is_ticked(page, settings):
     settings.HCAPTCHA_SITEKEY = settings.HCAPTCHA_SECRET = ""
     page.goto(page.base + "/kontakt/")
+    decline_optional_cookies(page)
     guardian = page.locator("#id_guardian_email")
     assert not guardian.is_visible()
     page.check("#id_is_minor")
@@ -56,7 +58,7 @@ def test_the_guardian_field_appears_when_the_pupil_box_is_ticked(page, settings)
     page.fill("#id_email", "kind@example.org")
     page.fill("#id_message", "Eine Frage für mein Referat.")
     page.fill("#id_guardian_email", "mutter@example.org")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url("**/anfrage/danke/**")
     assert "Erziehungsberechtigten eine E-Mail" in page.content()
     assert Inquiry.objects.get().awaits_guardian

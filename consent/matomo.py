@@ -1,0 +1,55 @@
+"""Matomo, configured from settings and the registry, and the CSP that admits it after consent."""
+
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from privacy.registry import registry
+
+
+@dataclass(frozen=True)
+class MatomoConfig:
+    url: str
+    site_id: str
+    visitor_timeout: int
+    session_timeout: int
+    referral_timeout: int
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+def _seconds(pattern: str) -> int:
+    """A Matomo cookie's lifetime in seconds, as the registry declares it (Matomo takes seconds)."""
+    return int(registry.cookies[pattern].lifetime.approximate().total_seconds())
+
+
+def matomo_config() -> MatomoConfig | None:
+    """The tracker's settings, or None when MATOMO_URL or MATOMO_SITE_ID is empty."""
+    return _config(settings.MATOMO_URL.strip(), str(settings.MATOMO_SITE_ID).strip())
+
+
+@lru_cache(maxsize=8)
+def _config(url: str, site_id: str) -> MatomoConfig | None:
+    if not url or not site_id:
+        return None
+    return MatomoConfig(
+        url=url if url.endswith("/") else f"{url}/",
+        site_id=site_id,
+        visitor_timeout=_seconds("_pk_id.*"),
+        session_timeout=_seconds("_pk_ses.*"),
+        referral_timeout=_seconds("_pk_ref.*"),
+    )
+
+
+def csp_with_matomo(config: MatomoConfig, *, base: dict | None = None) -> dict:
+    """The CSP (the site's, or a view's own) plus the Matomo origin for its script, its beacon
+    and its image hit."""
+    policy = dict(settings.SECURE_CSP if base is None else base)
+    for directive in ("script-src", "connect-src", "img-src"):
+        policy[directive] = [*policy.get(directive, []), config.origin]
+    return policy
