@@ -7,15 +7,17 @@ from importlib import import_module
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from privacy.audit import audit_log
-from privacy.models import AuditAction
+from privacy.models import AuditAction, LegalHold
 from privacy.registry import Holder, MailKind, normalise_email, registry
 
 from . import clock, leakcheck
@@ -175,6 +177,12 @@ def restriction_lift(*, restriction: Restriction, actor: Actor, reason: str, now
     audit_log(actor=actor, action=AuditAction.UNRESTRICT, obj=restriction, note="aufgehoben")
 
 
+# Art. 17(3)(e) GDPR: staff set a legal hold because the data is needed for legal claims.
+LEGAL_HOLD_REASON = gettext_lazy(
+    "Aufbewahrungssperre: Geltendmachung, Ausübung oder Verteidigung von Rechtsansprüchen (Art. 17 Abs. 3 lit. e DSGVO)"
+)
+
+
 @dataclass
 class Kept:
     """Rows that stay after erasure, with the reason (Art. 17(3) GDPR)."""
@@ -213,11 +221,23 @@ def _statutorily_held(holder: Holder, rows, *, today: date) -> list[tuple[object
     return held
 
 
+def _legally_held(holder: Holder, rows, *, address: str, today: date) -> set:
+    """Primary keys of the rows a legal hold in force keeps: all, if it names the address."""
+    holds = LegalHold.objects.active(today=today)
+    if holds.filter(email__iexact=address).exists():
+        return set(rows.values_list("pk", flat=True))
+    content_type = ContentType.objects.get_for_model(holder.get_model(), for_concrete_model=False)
+    named = set(holds.filter(content_type=content_type).values_list("object_id", flat=True))
+    return {pk for pk in rows.values_list("pk", flat=True) if str(pk) in named}
+
+
 def _erase_holder(
     holder: Holder, address: str, *, actor: Actor, today: date, report: ErasureReport
 ):
     rows = holder.rows_for(address)
-    kept_pks: set = set()
+    kept_pks = _legally_held(holder, rows, address=address, today=today)
+    if kept_pks:
+        report.kept.append(Kept(holder.model, _name(holder), len(kept_pks), str(LEGAL_HOLD_REASON)))
     for kept, law in _statutorily_held(holder, rows, today=today):
         pks = set(kept.values_list("pk", flat=True)) - kept_pks
         if pks:

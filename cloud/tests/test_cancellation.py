@@ -106,3 +106,26 @@ def test_the_deletion_rule_erases_everything_of_the_organisation_a_month_after(
         assert model.all_tenants.filter(organisation_id=other.pk).exists(), model
     assert not doomed_files.exists()
     assert any((Path(settings.MEDIA_ROOT) / "cloud" / str(other.pk)).iterdir())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_deletion_run_erases_a_cancelled_organisation_with_its_files(settings):
+    """The real deletion run (privacy.deletion), not the rule alone: rows and uploads go."""
+    from privacy.deletion import deletion_run
+
+    doomed, kept = make_organisation(), make_organisation()
+    for org in (doomed, kept):
+        make_receipt(membership=make_member(organisation=org, role=Role.MAIN_ADMIN))
+    services.organisation_cancel(
+        organisation=doomed, now=timezone.now() - datetime.timedelta(days=40)
+    )
+    doomed_files = Path(settings.MEDIA_ROOT) / "cloud" / str(doomed.pk)
+    assert any(doomed_files.iterdir())
+
+    result = deletion_run(rules=[_rule()])
+
+    assert not Organisation.objects.filter(pk=doomed.pk).exists()
+    assert not Receipt.all_tenants.filter(organisation_id=doomed.pk).exists()
+    assert not doomed_files.exists()
+    assert Receipt.all_tenants.filter(organisation_id=kept.pk).exists()
+    assert result.errors == []

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -27,7 +28,7 @@ from dsar import services
 from dsar.leakcheck import find_address
 from dsar.models import Restriction, RestrictionGround, SubjectRequest, email_digest
 from privacy.audit import audit_log
-from privacy.models import AuditAction, AuditEntry
+from privacy.models import AuditAction, AuditEntry, LegalHold
 from privacy.registry import HGB_257, Period, RetentionRule, registry
 
 from .conftest import ACCOUNTS
@@ -228,3 +229,36 @@ def test_leakcheck_command_reports_hits_and_fails(scenario, capsys):
     get_user_model().objects.all().delete()
     call_command("dsar_leakcheck", ADDRESS)
     assert "No hits." in capsys.readouterr().out
+
+
+def test_a_legal_hold_on_the_address_keeps_the_rows_and_says_why(scenario):
+    LegalHold.objects.create(
+        email=ADDRESS.lower(), reason="Rechtsstreit um eine Rechnung", until=date(2026, 12, 31)
+    )
+    report = services.request_erase(request=scenario, actor=None, today=TODAY)
+    kept = {k.holder: k for k in report.kept}
+    assert "Art. 17 Abs. 3 lit. e DSGVO" in kept["contact.Inquiry"].reason
+    assert kept["contact.Inquiry"].count == 2
+    assert Inquiry.objects.count() == 2
+    assert report.erased == {}
+    assert report.leaks == []
+
+
+def test_a_legal_hold_on_one_row_keeps_only_that_row(scenario):
+    held = Inquiry.objects.get(kind=Kind.CONTACT)
+    LegalHold.objects.create(
+        content_type=ContentType.objects.get_for_model(Inquiry),
+        object_id=str(held.pk),
+        reason="Beweissicherung",
+        until=date(2026, 3, 1),
+    )
+    report = services.request_erase(request=scenario, actor=None, today=TODAY)
+    assert list(Inquiry.objects.values_list("pk", flat=True)) == [held.pk]
+    assert report.erased["contact.Inquiry"] == 1
+    assert report.leaks == []
+
+
+def test_an_ended_legal_hold_keeps_nothing(scenario):
+    LegalHold.objects.create(email=ADDRESS, reason="alt", until=date(2026, 2, 9))
+    services.request_erase(request=scenario, actor=None, today=TODAY)
+    assert not Inquiry.objects.exists()
