@@ -103,3 +103,14 @@ def test_parallel_registrations_never_overbook(live_server, settings):
     assert statuses == [HTTPStatus.OK] * 7 + [HTTPStatus.FOUND] * 5
     assert all(FULL in body for status, body in results if status == HTTPStatus.OK)
     assert Inquiry.objects.filter(event=event).count() == 5
+
+
+@pytest.mark.django_db
+def test_demo_events_are_listed_and_open_for_registration(client):
+    from contact.demo import load_demo_content
+
+    load_demo_content()
+    load_demo_content()  # a second `make run` adds nothing
+    page = client.get("/schulungen/").content.decode()
+    assert page.count("/anmeldung/") == 2
+    assert "Einführung in OPTIGEM Win-Finanz" in page
