@@ -3,7 +3,14 @@
 Schedules are cron expressions (https://crontab.guru/); the deletion run's time is a setting.
 """
 
+from celery.schedules import crontab
+
 
 def beat_schedule(*, deletion_hour: int = 3, deletion_minute: int = 15) -> dict[str, dict]:
     """Return the beat schedule; apps add their periodic tasks here and nowhere else."""
-    return {}
+    return {
+        "newsletter-recover": {
+            "task": "newsletter.tasks.deliveries_recover",
+            "schedule": crontab(minute="*"),
+        },
+    }

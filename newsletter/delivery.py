@@ -1,0 +1,364 @@
+"""Sending a mailing: one delivery row per recipient first, then workers claim and send batches.
+
+The rows are the queue (the broker only says "there is work"), so a lost task or a killed
+worker delays a delivery but never loses or doubles it:
+
+- ``deliveries_create`` writes one row per recipient under ``UniqueConstraint(mailing,
+  address_hash)``, leaving out suppressed addresses; running it twice adds nothing.
+- ``deliveries_claim`` moves a batch from ``queued`` to ``claimed`` under a fresh claim id
+  (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never wait on each other).
+- ``deliveries_send`` asks the mail guards again right before the hand-off, takes a token from
+  the global rate limit and hands the message over (see ``transport``): the row becomes
+  ``sent`` only while its claim is still held, and a ``sent`` row is never claimed again.
+- ``deliveries_release_stale`` returns the claims of a dead worker to the queue after
+  ``NEWSLETTER_CLAIM_LEASE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from privacy.registry import MailKind, registry
+
+from .models import (
+    Customer,
+    Delivery,
+    DeliveryStatus,
+    Mailing,
+    MailingKind,
+    MailingStatus,
+    Subscriber,
+)
+from .rendering import markdown_to_html, markdown_to_text
+from .suppression import suppressed_hashes
+from .tokens import unsubscribe_token
+from .transport import Result, Transport
+
+MAX_ATTEMPTS = 3
+UNSUBSCRIBE_PLACEHOLDER = "__UNSUBSCRIBE_URL__"
+CHUNK = 2000
+
+
+def message_id_domain() -> str:
+    from email.utils import parseaddr
+
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+
+
+def unsubscribe_url(*, address_hash: str, scope: str) -> str:
+    from django.urls import reverse
+
+    token = unsubscribe_token(address_hash=address_hash, scope=scope)
+    name = "newsletter:unsubscribe" if scope == "newsletter" else "newsletter:customer_optout"
+    with translation.override("de"):
+        path = reverse(name, kwargs={"token": token})
+    return settings.SITE_URL.rstrip("/") + path
+
+
+# Creating the rows ---------------------------------------------------------------------------
+
+
+def recipient_rows(mailing: Mailing):
+    """The subscribers or customers a mailing goes to, suppressed addresses left out."""
+    excluded = suppressed_hashes(mailing.scope)
+    if mailing.kind == MailingKind.NEWSLETTER:
+        return Subscriber.objects.confirmed().exclude(address_hash__in=excluded)
+    rows = Customer.objects.exclude(address_hash__in=excluded)
+    return rows.filter(relationship=mailing.relationship) if mailing.relationship else rows
+
+
+def recipients(mailing: Mailing):
+    """(address, hash, subscriber id, customer id, language) of everyone the mailing goes to."""
+    rows = recipient_rows(mailing)
+    if mailing.kind == MailingKind.NEWSLETTER:
+        return (
+            (s["email"], s["address_hash"], s["pk"], None, s["language"])
+            for s in rows.values("pk", "email", "address_hash", "language").iterator(CHUNK)
+        )
+    return (
+        (c["email"], c["address_hash"], None, c["pk"], "de")
+        for c in rows.values("pk", "email", "address_hash").iterator(CHUNK)
+    )
+
+
+def deliveries_create(*, mailing_id: int, now: datetime | None = None) -> int:
+    """Write one delivery row per recipient (idempotent); the mailing then counts as sending."""
+    now = now or timezone.now()
+    mailing = Mailing.objects.get(pk=mailing_id)
+    if mailing.status != MailingStatus.QUEUED:
+        return 0
+    domain = message_id_domain()
+    batch: list[Delivery] = []
+    created = 0
+    for address, hashed, subscriber_id, customer_id, language in recipients(mailing):
+        batch.append(
+            Delivery(
+                mailing_id=mailing.pk,
+                address=address,
+                address_hash=hashed,
+                subscriber_id=subscriber_id,
+                customer_id=customer_id,
+                language=language,
+                message_id=make_msgid(domain=domain),
+                created_at=now,
+            )
+        )
+        if len(batch) >= CHUNK:
+            created += len(Delivery.objects.bulk_create(batch, ignore_conflicts=True))
+            batch = []
+    if batch:
+        created += len(Delivery.objects.bulk_create(batch, ignore_conflicts=True))
+    Mailing.objects.filter(pk=mailing.pk, status=MailingStatus.QUEUED).update(
+        status=MailingStatus.SENDING
+    )
+    return created
+
+
+# Claiming ------------------------------------------------------------------------------------
+
+
+def deliveries_claim(
+    *, mailing_id: int, size: int, now: datetime | None = None
+) -> tuple[str, list[Delivery]]:
+    """Claim up to ``size`` queued rows for this worker; returns the claim id and the rows."""
+    now = now or timezone.now()
+    claim = uuid.uuid4().hex
+    with transaction.atomic():
+        queued = Delivery.objects.filter(mailing_id=mailing_id, status=DeliveryStatus.QUEUED)
+        if connection.features.has_select_for_update_skip_locked:
+            queued = queued.select_for_update(skip_locked=True)
+        ids = list(queued.order_by("pk").values_list("pk", flat=True)[:size])
+        Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.QUEUED).update(
+            status=DeliveryStatus.CLAIMED, claim=claim, claimed_at=now, attempts=F("attempts") + 1
+        )
+    rows = list(Delivery.objects.filter(claim=claim, status=DeliveryStatus.CLAIMED).order_by("pk"))
+    return claim, rows
+
+
+def deliveries_release_stale(*, now: datetime | None = None) -> int:
+    """Return to the queue the claims of workers that died (their lease has run out)."""
+    now = now or timezone.now()
+    lease = timedelta(seconds=settings.NEWSLETTER_CLAIM_LEASE_SECONDS)
+    return Delivery.objects.filter(
+        status=DeliveryStatus.CLAIMED, claimed_at__lte=now - lease
+    ).update(status=DeliveryStatus.QUEUED, claim="", claimed_at=None)
+
+
+# Rendering -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Rendered:
+    """A mailing rendered once per language, with a placeholder for each recipient's link."""
+
+    mailing: Mailing
+    texts: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def bodies(self, language: str) -> tuple[str, str]:
+        if language not in self.texts:
+            context = {
+                "mailing": self.mailing,
+                "body_html": markdown_to_html(self.mailing.body),
+                "body_text": markdown_to_text(self.mailing.body),
+                "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
+                "is_newsletter": self.mailing.kind == MailingKind.NEWSLETTER,
+            }
+            with translation.override(language):
+                self.texts[language] = (
+                    render_to_string("newsletter/email/mailing.txt", context),
+                    render_to_string("newsletter/email/mailing.html", context),
+                )
+        return self.texts[language]
+
+    def message(
+        self, *, to: str, language: str, message_id: str, address_hash: str
+    ) -> EmailMultiAlternatives:
+        link = unsubscribe_url(address_hash=address_hash, scope=self.mailing.scope)
+        text, html = (part.replace(UNSUBSCRIBE_PLACEHOLDER, link) for part in self.bodies(language))
+        message = EmailMultiAlternatives(
+            subject=self.mailing.subject,
+            body=text,
+            to=[to],
+            headers={
+                "Message-ID": message_id,
+                "List-Unsubscribe": f"<{link}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "Auto-Submitted": "auto-generated",
+                "Precedence": "bulk",
+            },
+        )
+        message.attach_alternative(html, "text/html")
+        return message
+
+    def for_delivery(self, delivery: Delivery) -> EmailMultiAlternatives:
+        return self.message(
+            to=delivery.address,
+            language=delivery.language,
+            message_id=delivery.message_id,
+            address_hash=delivery.address_hash,
+        )
+
+
+# Sending -------------------------------------------------------------------------------------
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retried: int = 0
+    lost: int = 0
+    remaining: bool = False
+
+
+MAIL_KINDS = {MailingKind.NEWSLETTER: MailKind.NEWSLETTER, MailingKind.CUSTOMER: MailKind.CUSTOMER}
+
+
+def _settle(row: Delivery, claim: str, status: str, **fields) -> None:
+    Delivery.objects.filter(pk=row.pk, claim=claim, status=DeliveryStatus.CLAIMED).update(
+        status=status, **fields
+    )
+
+
+def _release(claim: str) -> None:
+    """Give back what this worker claimed but did not hand off (after a connection error)."""
+    Delivery.objects.filter(claim=claim, status=DeliveryStatus.CLAIMED).update(
+        status=DeliveryStatus.QUEUED, claim="", claimed_at=None
+    )
+
+
+def _send_one(
+    row: Delivery, claim: str, rendered: Rendered, transport: Transport, limiter, report: SendReport
+) -> None:
+    blocked = registry.mail_blocked(row.address, kind=MAIL_KINDS[rendered.mailing.kind])
+    if blocked:
+        _settle(row, claim, DeliveryStatus.SKIPPED, error=blocked[:64])
+        report.skipped += 1
+        return
+    limiter.acquire()
+    message = rendered.for_delivery(row)
+
+    def commit() -> bool:
+        return bool(
+            Delivery.objects.filter(pk=row.pk, claim=claim, status=DeliveryStatus.CLAIMED).update(
+                status=DeliveryStatus.SENT, sent_at=timezone.now()
+            )
+        )
+
+    outcome = transport.send(message, commit)
+    if outcome.result is Result.ACCEPTED:
+        report.sent += 1
+        return
+    if outcome.result is Result.LOST_CLAIM:
+        report.lost += 1
+        return
+    # The server refused: before the commit the row is still claimed, after it marked sent.
+    current = DeliveryStatus.SENT if outcome.committed else DeliveryStatus.CLAIMED
+    retry = outcome.result is Result.TEMPORARY and row.attempts < MAX_ATTEMPTS
+    Delivery.objects.filter(pk=row.pk, status=current).update(
+        status=DeliveryStatus.QUEUED if retry else DeliveryStatus.FAILED,
+        claim="",
+        sent_at=None,
+        error=f"smtp {outcome.code}",
+    )
+    if retry:
+        report.retried += 1
+    else:
+        report.failed += 1
+
+
+def deliveries_send(*, mailing_id: int, budget_seconds: float = 60.0, limiter=None) -> SendReport:
+    """Claim and send batches of one mailing until none is left or the time budget is spent."""
+    from .ratelimit import rate_limiter
+
+    report = SendReport()
+    mailing = Mailing.objects.get(pk=mailing_id)
+    if mailing.status != MailingStatus.SENDING:
+        return report
+    rendered = Rendered(mailing)
+    limiter = limiter or rate_limiter()
+    deadline = time.monotonic() + budget_seconds
+    with Transport() as transport:
+        while time.monotonic() < deadline:
+            claim, rows = deliveries_claim(
+                mailing_id=mailing_id, size=settings.NEWSLETTER_BATCH_SIZE
+            )
+            if not rows:
+                break
+            try:
+                for row in rows:
+                    _send_one(row, claim, rendered, transport, limiter, report)
+            except (smtplib.SMTPException, OSError):
+                _release(claim)
+                raise
+        else:
+            report.remaining = True
+    mailing_finish_if_done(mailing_id=mailing_id)
+    return report
+
+
+def mailing_finish_if_done(*, mailing_id: int, now: datetime | None = None) -> bool:
+    open_rows = Delivery.objects.filter(
+        mailing_id=mailing_id, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.CLAIMED]
+    )
+    if open_rows.exists():
+        return False
+    return bool(
+        Mailing.objects.filter(pk=mailing_id, status=MailingStatus.SENDING).update(
+            status=MailingStatus.SENT, finished_at=now or timezone.now()
+        )
+    )
+
+
+def mailings_stalled(*, now: datetime | None = None) -> tuple[list[int], list[int]]:
+    """Mailings whose work has stopped: (queued without rows, sending without recent claims)."""
+    now = now or timezone.now()
+    quiet_since = now - timedelta(seconds=settings.NEWSLETTER_CLAIM_LEASE_SECONDS)
+    unqueued = list(
+        Mailing.objects.filter(status=MailingStatus.QUEUED, queued_at__lte=quiet_since).values_list(
+            "pk", flat=True
+        )
+    )
+    stalled = list(
+        Mailing.objects.filter(status=MailingStatus.SENDING)
+        .annotate(
+            waiting=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.QUEUED)),
+            recent=Count(
+                "deliveries",
+                filter=Q(deliveries__claimed_at__gt=quiet_since)
+                | Q(deliveries__sent_at__gt=quiet_since),
+            ),
+        )
+        .filter(waiting__gt=0, recent=0)
+        .values_list("pk", flat=True)
+    )
+    return unqueued, stalled
+
+
+def mailing_progress(mailing: Mailing) -> dict[str, int]:
+    """Counts per state: queued (waiting or in work), sent, failed, skipped."""
+    counts = dict(
+        Delivery.objects.filter(mailing=mailing)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {
+        "queued": counts.get(DeliveryStatus.QUEUED, 0) + counts.get(DeliveryStatus.CLAIMED, 0),
+        "sent": counts.get(DeliveryStatus.SENT, 0),
+        "failed": counts.get(DeliveryStatus.FAILED, 0),
+        "skipped": counts.get(DeliveryStatus.SKIPPED, 0),
+    }
