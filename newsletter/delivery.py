@@ -94,14 +94,15 @@ def recipients(mailing: Mailing):
 
 
 def deliveries_create(*, mailing_id: int, now: datetime | None = None) -> int:
-    """Write one delivery row per recipient (idempotent); the mailing then counts as sending."""
+    """Write one delivery row per recipient (idempotent); returns how many rows are new."""
     now = now or timezone.now()
     mailing = Mailing.objects.get(pk=mailing_id)
     if mailing.status != MailingStatus.QUEUED:
         return 0
     domain = message_id_domain()
+    existing = Delivery.objects.filter(mailing_id=mailing.pk)
+    before = existing.count()
     batch: list[Delivery] = []
-    created = 0
     for address, hashed, subscriber_id, customer_id, language in recipients(mailing):
         batch.append(
             Delivery(
@@ -116,14 +117,13 @@ def deliveries_create(*, mailing_id: int, now: datetime | None = None) -> int:
             )
         )
         if len(batch) >= CHUNK:
-            created += len(Delivery.objects.bulk_create(batch, ignore_conflicts=True))
+            Delivery.objects.bulk_create(batch, ignore_conflicts=True)
             batch = []
-    if batch:
-        created += len(Delivery.objects.bulk_create(batch, ignore_conflicts=True))
+    Delivery.objects.bulk_create(batch, ignore_conflicts=True)
     Mailing.objects.filter(pk=mailing.pk, status=MailingStatus.QUEUED).update(
         status=MailingStatus.SENDING
     )
-    return created
+    return existing.count() - before
 
 
 # Claiming ------------------------------------------------------------------------------------
