@@ -5,7 +5,9 @@ from django.utils import timezone
 from newsletter.models import ConsentText, Customer, Mailing, MailingKind, Subscriber
 
 
-def subscriber(email: str = "anna@example.org", *, status: str = "subscribed", **fields) -> Subscriber:
+def subscriber(
+    email: str = "anna@example.org", *, status: str = "subscribed", **fields
+) -> Subscriber:
     consent = ConsentText.objects.current("de")
     now = timezone.now()
     values = {

@@ -34,7 +34,9 @@ def _parse(raw: bytes):
     return BytesParser(policy=policy.default).parsebytes(raw)
 
 
-def test_issue_goes_once_to_each_confirmed_subscriber(mailoutbox, django_capture_on_commit_callbacks):
+def test_issue_goes_once_to_each_confirmed_subscriber(
+    mailoutbox, django_capture_on_commit_callbacks
+):
     for n in range(5):
         factories.subscriber(f"s{n}@example.org")
     factories.subscriber("pending@example.org", status="pending")
@@ -65,10 +67,14 @@ def test_block_after_queueing_is_honoured_at_hand_off(mailoutbox):
     assert Delivery.objects.get(address="b@example.org").error == "suppression"
 
 
-def test_real_smtp_exchange_with_headers_and_no_tracking(smtp_sink, settings, django_capture_on_commit_callbacks):
+def test_real_smtp_exchange_with_headers_and_no_tracking(
+    smtp_sink, settings, django_capture_on_commit_callbacks
+):
     settings.SITE_URL = "https://www.optigem.com"
     factories.subscriber("leser@example.org")
-    mailing = factories.mailing(body="Text mit [Link](https://www.optigem.com/neu?x=1) ![p](https://t.example/p.gif)")
+    mailing = factories.mailing(
+        body="Text mit [Link](https://www.optigem.com/neu?x=1) ![p](https://t.example/p.gif)"
+    )
     _send(mailing, django_capture_on_commit_callbacks)
     (raw,) = [data for _sender, _rcpts, data in smtp_sink.received]
     message = _parse(raw)
@@ -80,13 +86,17 @@ def test_real_smtp_exchange_with_headers_and_no_tracking(smtp_sink, settings, dj
     html = message.get_body(("html",)).get_content()
     text = message.get_body(("plain",)).get_content()
     assert link in html and link in text  # visible at the end of the issue
-    assert html.rstrip().endswith("</html>") and html.index("https://www.optigem.com/neu?x=1") < html.index(link)
+    assert html.rstrip().endswith("</html>") and html.index(
+        "https://www.optigem.com/neu?x=1"
+    ) < html.index(link)
     assert "<img" not in html and "t.example" not in html
     hrefs = re.findall(r'href="([^"]+)"', html)
     assert set(hrefs) == {"https://www.optigem.com/neu?x=1", link}
 
 
-def test_one_click_post_unsubscribes_without_csrf_and_get_does_not(smtp_sink, django_capture_on_commit_callbacks):
+def test_one_click_post_unsubscribes_without_csrf_and_get_does_not(
+    smtp_sink, django_capture_on_commit_callbacks
+):
     factories.subscriber("weg@example.org")
     _send(factories.mailing(), django_capture_on_commit_callbacks)
     link = _parse(smtp_sink.received[0][2])["List-Unsubscribe"].strip("<>")
@@ -95,7 +105,9 @@ def test_one_click_post_unsubscribes_without_csrf_and_get_does_not(smtp_sink, dj
     page = client.get(f"/{path}")
     assert page.status_code == 200 and "<button" in page.content.decode()
     assert Subscriber.objects.get().status == "subscribed"
-    response = client.post(f"/{path}", "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        f"/{path}", "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 200
     subscriber = Subscriber.objects.get()
     assert (subscriber.status, subscriber.unsubscribe_channel) == ("unsubscribed", "one-click")
@@ -117,7 +129,9 @@ def test_customer_mail_opt_out_sets_the_block(mailoutbox, django_capture_on_comm
     assert suppression.is_suppressed("k@example.org", "customer")
     assert not suppression.is_suppressed("k@example.org", "newsletter")
     # A newsletter token cannot set a customer block and vice versa.
-    assert not services.unsubscribe_with_token(token=path.split("/")[-2], scope="newsletter", channel="link")
+    assert not services.unsubscribe_with_token(
+        token=path.split("/")[-2], scope="newsletter", channel="link"
+    )
 
 
 def test_lost_claim_drops_the_message_before_the_final_dot(smtp_sink):
@@ -136,11 +150,18 @@ def test_lost_claim_drops_the_message_before_the_final_dot(smtp_sink):
     assert len(smtp_sink.received) == 1
 
 
-def test_marketing_writes_previews_tests_and_sends_in_the_admin(marketing, mailoutbox, django_capture_on_commit_callbacks):
+def test_marketing_writes_previews_tests_and_sends_in_the_admin(
+    marketing, mailoutbox, django_capture_on_commit_callbacks
+):
     factories.subscriber("leser@example.org")
     response = marketing.post(
         "/admin/newsletter/mailing/add/",
-        {"kind": "newsletter", "relationship": "", "subject": "Quartal", "body": "**Neu** <script>x()</script>"},
+        {
+            "kind": "newsletter",
+            "relationship": "",
+            "subject": "Quartal",
+            "body": "**Neu** <script>x()</script>",
+        },
     )
     assert response.status_code == 302
     mailing = Mailing.objects.get()

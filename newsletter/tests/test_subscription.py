@@ -36,12 +36,21 @@ def test_form_shows_the_versioned_consent_text(client):
     assert ConsentText.objects.current("en").text in english.content.decode()
 
 
-def test_same_answer_for_new_pending_subscribed_and_blocked(client, mailoutbox, django_capture_on_commit_callbacks):
+def test_same_answer_for_new_pending_subscribed_and_blocked(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
     factories.subscriber("subscribed@example.org")
     factories.subscriber("pending@example.org", status="pending", confirm_nonce="abc")
-    suppression.suppress("blocked@example.org", scope="newsletter", reason="opt-out", channel="letter")
+    suppression.suppress(
+        "blocked@example.org", scope="newsletter", reason="opt-out", channel="letter"
+    )
     answers = []
-    for email in ("new@example.org", "pending@example.org", "subscribed@example.org", "blocked@example.org"):
+    for email in (
+        "new@example.org",
+        "pending@example.org",
+        "subscribed@example.org",
+        "blocked@example.org",
+    ):
         response = _post(client, django_capture_on_commit_callbacks, email)
         answers.append((response.status_code, response["Location"]))
         follow = client.get(response["Location"])
@@ -52,7 +61,9 @@ def test_same_answer_for_new_pending_subscribed_and_blocked(client, mailoutbox, 
     assert not Subscriber.objects.filter(email="blocked@example.org").exists()
 
 
-def test_double_opt_in_records_evidence_and_no_ip(client, mailoutbox, django_capture_on_commit_callbacks):
+def test_double_opt_in_records_evidence_and_no_ip(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
     _post(client, django_capture_on_commit_callbacks, "Neu@Example.org", name="Neue Person")
     (mail,) = mailoutbox
     link = _link(mail)
@@ -68,7 +79,10 @@ def test_double_opt_in_records_evidence_and_no_ip(client, mailoutbox, django_cap
     subscriber.refresh_from_db()
     consent = ConsentText.objects.current("de")
     assert subscriber.status == "subscribed"
-    assert (subscriber.consent_version, subscriber.consent_hash) == (consent.version, consent.sha256)
+    assert (subscriber.consent_version, subscriber.consent_hash) == (
+        consent.version,
+        consent.sha256,
+    )
     assert subscriber.language == "de" and subscriber.form == "newsletter-page"
     assert subscriber.requested_at <= subscriber.confirmed_at
     assert subscriber.confirmation_message_id == mail.extra_headers["Message-ID"]
@@ -87,7 +101,9 @@ def test_link_works_once(client, mailoutbox, django_capture_on_commit_callbacks)
     assert "abgelaufen oder wurde schon verwendet" in client.get(link).content.decode()
 
 
-def test_a_new_request_replaces_the_old_link(client, mailoutbox, django_capture_on_commit_callbacks):
+def test_a_new_request_replaces_the_old_link(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
     _post(client, django_capture_on_commit_callbacks, "twice@example.org")
     _post(client, django_capture_on_commit_callbacks, "twice@example.org")
     old, new = (_link(m) for m in mailoutbox)
@@ -116,10 +132,16 @@ def test_unconfirmed_subscriptions_expire_by_registry_rule():
     assert list(expired.values_list("email", flat=True)) == ["old@example.org"]
 
 
-def test_consent_version_shown_is_recorded_even_after_a_new_version(client, django_capture_on_commit_callbacks):
+def test_consent_version_shown_is_recorded_even_after_a_new_version(
+    client, django_capture_on_commit_callbacks
+):
     shown = ConsentText.objects.current("de")
-    ConsentText.objects.create(version=shown.version + 1, language="de", text="Neu.", published_at=timezone.now())
-    _post(client, django_capture_on_commit_callbacks, "v@example.org", consent_version=shown.version)
+    ConsentText.objects.create(
+        version=shown.version + 1, language="de", text="Neu.", published_at=timezone.now()
+    )
+    _post(
+        client, django_capture_on_commit_callbacks, "v@example.org", consent_version=shown.version
+    )
     assert Subscriber.objects.get(email="v@example.org").consent_version == shown.version
 
 
@@ -132,5 +154,7 @@ def test_missing_consent_gives_a_german_message_and_keeps_input(client):
 
 
 def test_english_pages_are_translated(client):
-    body = client.get(reverse("newsletter:subscribe").replace("/newsletter/", "/en/newsletter/")).content.decode()
+    body = client.get(
+        reverse("newsletter:subscribe").replace("/newsletter/", "/en/newsletter/")
+    ).content.decode()
     assert "Subscribe to the newsletter" in body

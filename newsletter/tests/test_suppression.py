@@ -10,7 +10,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_entry_holds_only_a_keyed_hash_of_the_normalised_address(settings):
-    entry = suppression.suppress(" Anna@Example.ORG ", scope="newsletter", reason="opt-out", channel="letter")
+    entry = suppression.suppress(
+        " Anna@Example.ORG ", scope="newsletter", reason="opt-out", channel="letter"
+    )
     assert "anna" not in entry.address_hash.lower()
     assert len(entry.address_hash) == 64
     assert suppression.is_suppressed("anna@example.org", "newsletter")
@@ -34,8 +36,12 @@ def test_scopes_cover_as_documented():
 
 
 def test_suppress_twice_keeps_the_first_entry():
-    first = suppression.suppress("x@example.org", scope="customer", reason="opt-out", channel="link")
-    again = suppression.suppress("X@example.org", scope="customer", reason="written-request", channel="letter")
+    first = suppression.suppress(
+        "x@example.org", scope="customer", reason="opt-out", channel="link"
+    )
+    again = suppression.suppress(
+        "X@example.org", scope="customer", reason="written-request", channel="letter"
+    )
     assert again.pk == first.pk and again.reason == "opt-out"
     assert Suppression.objects.count() == 1
 
