@@ -19,6 +19,7 @@ import email.policy
 import enum
 import re
 import smtplib
+import socket
 from collections.abc import Callable
 
 from django.core.mail import EmailMessage, get_connection
@@ -56,6 +57,7 @@ class Transport:
     def __init__(self):
         self.backend = get_connection()
         self.smtp = isinstance(self.backend, SmtpBackend)
+        self._tuned: smtplib.SMTP | None = None
 
     def __enter__(self) -> Transport:
         self.backend.open()
@@ -76,6 +78,16 @@ class Transport:
             self._reset()
             raise
 
+    def _connection(self) -> smtplib.SMTP:
+        self.backend.open()
+        smtp = self.backend.connection
+        if smtp is not self._tuned:
+            # The final dot is a separate small write: without TCP_NODELAY, Nagle's algorithm
+            # holds it back until the server's delayed ACK, about 40 ms per message.
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._tuned = smtp
+        return smtp
+
     def _reset(self) -> None:
         """Drop the connection (discarding any unfinished DATA) and open a new one lazily."""
         connection, self.backend.connection = self.backend.connection, None
@@ -84,8 +96,7 @@ class Transport:
                 connection.close()
 
     def _smtp_send(self, message: EmailMessage, commit: Commit) -> HandOff:
-        self.backend.open()
-        smtp = self.backend.connection
+        smtp = self._connection()
         sender = self.backend.prep_address(message.from_email)
         recipient = self.backend.prep_address(message.to[0])
         data = message.message(policy=email.policy.SMTP).as_bytes()
