@@ -34,12 +34,11 @@ import django  # noqa: E402
 django.setup()
 
 from aiosmtpd.controller import Controller  # noqa: E402
-
-from conftest import free_port  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from conftest import free_port  # noqa: E402
 from newsletter import delivery  # noqa: E402
 from newsletter.models import Delivery, Mailing, Subscriber  # noqa: E402
 from newsletter.tests.workers import (  # noqa: E402
@@ -121,9 +120,15 @@ def run(args) -> None:
     try:
         started = time.perf_counter()
         make_subscribers(args.recipients, domain=DOMAIN)
-        mailing = Mailing.objects.create(subject="Bench", body="# Bench\n\nText mit [Link](https://www.optigem.com/).", status="queued")
+        mailing = Mailing.objects.create(
+            subject="Bench",
+            body="# Bench\n\nText mit [Link](https://www.optigem.com/).",
+            status="queued",
+        )
         delivery.deliveries_create(mailing_id=mailing.pk)
-        print(f"set-up: {args.recipients} subscribers and delivery rows in {time.perf_counter() - started:.1f} s")
+        print(
+            f"set-up: {args.recipients} subscribers and delivery rows in {time.perf_counter() - started:.1f} s"
+        )
 
         workers = [start_worker(env, f"bench{i}") for i in range(args.workers)]
         time.sleep(3)  # let the workers connect before the clock starts
@@ -141,20 +146,33 @@ def run(args) -> None:
             workers[0] = start_worker(env, "bench-restarted")
             time.sleep(args.lease + 0.5)
             app.send_task("newsletter.tasks.deliveries_recover")
-        done = wait_until(lambda: Mailing.objects.get(pk=mailing.pk).status == "sent", timeout=7200, interval=0.2)
+        done = wait_until(
+            lambda: Mailing.objects.get(pk=mailing.pk).status == "sent", timeout=7200, interval=0.2
+        )
         elapsed = time.perf_counter() - started
         peaks = [peak_rss_mb(w.pid) for w in workers]
         progress = delivery.mailing_progress(mailing)
         rate = sink.total / elapsed
         print(f"workers: {args.workers}, finished: {done}, {progress}")
-        print(f"worker send: {sink.total} messages in {elapsed:.1f} s = {rate:.0f} msg/s (including kill and restart)" if args.kill else f"worker send: {sink.total} messages in {elapsed:.1f} s = {rate:.0f} msg/s")
+        print(
+            f"worker send: {sink.total} messages in {elapsed:.1f} s = {rate:.0f} msg/s (including kill and restart)"
+            if args.kill
+            else f"worker send: {sink.total} messages in {elapsed:.1f} s = {rate:.0f} msg/s"
+        )
         print("peak worker memory (VmHWM): " + ", ".join(f"{p:.0f} MB" for p in peaks))
         counts = Counter(sink.per_recipient.values())
-        print(f"received: {sink.total} messages, {len(sink.per_recipient)} recipients, messages per recipient: {dict(counts)}")
+        print(
+            f"received: {sink.total} messages, {len(sink.per_recipient)} recipients, messages per recipient: {dict(counts)}"
+        )
         for w in workers:
             stop(w)
         workers = []
-        plain = baseline(mailing, args.recipients if args.baseline_count is None else args.baseline_count, port, sink)
+        plain = baseline(
+            mailing,
+            args.recipients if args.baseline_count is None else args.baseline_count,
+            port,
+            sink,
+        )
         print(f"plain smtplib loop, one connection: {plain:.0f} msg/s")
         print(f"ratio workers / plain loop: {rate / plain:.0%}")
     finally:
