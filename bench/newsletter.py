@@ -12,7 +12,6 @@ domain bench.invalid) and its mailing are deleted afterwards.
 """
 
 import argparse
-import email.policy
 import logging
 import os
 import signal
@@ -21,7 +20,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from email.utils import parseaddr
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +38,7 @@ from django.db import connection  # noqa: E402
 
 from conftest import free_port  # noqa: E402
 from newsletter import delivery  # noqa: E402
+from newsletter.compose import Rendered  # noqa: E402
 from newsletter.models import Delivery, Mailing, Subscriber  # noqa: E402
 from newsletter.tests.workers import (  # noqa: E402
     broker,
@@ -81,9 +80,8 @@ def peak_rss_mb(pid: int) -> float:
 def baseline(mailing: Mailing, count: int, port: int, sink: Sink) -> float:
     """A plain smtplib loop over one connection, messages built beforehand."""
     rows = list(Delivery.objects.filter(mailing=mailing).order_by("pk")[:1])
-    message = delivery.Rendered(mailing).for_delivery(rows[0])
-    template = message.message(policy=email.policy.SMTP).as_bytes()
-    sender = parseaddr(message.from_email)[1]
+    outgoing = Rendered(mailing).outgoing(rows[0])
+    template, sender = outgoing.as_bytes(), outgoing.sender
     first = rows[0].address.encode()
     start_total = sink.total
     started = time.perf_counter()

@@ -13,7 +13,7 @@ from privacy.audit import AuditedModelAdmin, audit_log
 from privacy.models import AuditAction
 
 from . import services
-from .delivery import Rendered
+from .compose import Rendered
 from .forms import CustomerImportForm, WrittenUnsubscriptionForm
 from .imports import customers_import
 from .models import (

@@ -19,19 +19,18 @@ from __future__ import annotations
 import smtplib
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.db.models import Count, F, Q
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from privacy.registry import MailKind, registry
 
+from .compose import Rendered
 from .models import (
     Customer,
     Delivery,
@@ -41,13 +40,10 @@ from .models import (
     MailingStatus,
     Subscriber,
 )
-from .rendering import markdown_to_html, markdown_to_text
 from .suppression import suppressed_hashes
-from .tokens import unsubscribe_token
 from .transport import Result, Transport
 
 MAX_ATTEMPTS = 3
-UNSUBSCRIBE_PLACEHOLDER = "__UNSUBSCRIBE_URL__"
 CHUNK = 2000
 
 
@@ -55,16 +51,6 @@ def message_id_domain() -> str:
     from email.utils import parseaddr
 
     return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
-
-
-def unsubscribe_url(*, address_hash: str, scope: str) -> str:
-    from django.urls import reverse
-
-    token = unsubscribe_token(address_hash=address_hash, scope=scope)
-    name = "newsletter:unsubscribe" if scope == "newsletter" else "newsletter:customer_optout"
-    with translation.override("de"):
-        path = reverse(name, kwargs={"token": token})
-    return settings.SITE_URL.rstrip("/") + path
 
 
 # Creating the rows ---------------------------------------------------------------------------
@@ -156,61 +142,6 @@ def deliveries_release_stale(*, now: datetime | None = None) -> int:
     ).update(status=DeliveryStatus.QUEUED, claim="", claimed_at=None)
 
 
-# Rendering -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Rendered:
-    """A mailing rendered once per language, with a placeholder for each recipient's link."""
-
-    mailing: Mailing
-    texts: dict[str, tuple[str, str]] = field(default_factory=dict)
-
-    def bodies(self, language: str) -> tuple[str, str]:
-        if language not in self.texts:
-            context = {
-                "mailing": self.mailing,
-                "body_html": markdown_to_html(self.mailing.body),
-                "body_text": markdown_to_text(self.mailing.body),
-                "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
-                "is_newsletter": self.mailing.kind == MailingKind.NEWSLETTER,
-            }
-            with translation.override(language):
-                self.texts[language] = (
-                    render_to_string("newsletter/email/mailing.txt", context),
-                    render_to_string("newsletter/email/mailing.html", context),
-                )
-        return self.texts[language]
-
-    def message(
-        self, *, to: str, language: str, message_id: str, address_hash: str
-    ) -> EmailMultiAlternatives:
-        link = unsubscribe_url(address_hash=address_hash, scope=self.mailing.scope)
-        text, html = (part.replace(UNSUBSCRIBE_PLACEHOLDER, link) for part in self.bodies(language))
-        message = EmailMultiAlternatives(
-            subject=self.mailing.subject,
-            body=text,
-            to=[to],
-            headers={
-                "Message-ID": message_id,
-                "List-Unsubscribe": f"<{link}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                "Auto-Submitted": "auto-generated",
-                "Precedence": "bulk",
-            },
-        )
-        message.attach_alternative(html, "text/html")
-        return message
-
-    def for_delivery(self, delivery: Delivery) -> EmailMultiAlternatives:
-        return self.message(
-            to=delivery.address,
-            language=delivery.language,
-            message_id=delivery.message_id,
-            address_hash=delivery.address_hash,
-        )
-
-
 # Sending -------------------------------------------------------------------------------------
 
 
@@ -249,7 +180,7 @@ def _send_one(
         report.skipped += 1
         return
     limiter.acquire()
-    message = rendered.for_delivery(row)
+    message = rendered.outgoing(row)
 
     def commit() -> bool:
         return bool(

@@ -15,9 +15,11 @@ from django.utils import timezone, translation
 
 from privacy.registry import MailKind, normalise_email, registry
 
-from .delivery import Rendered, message_id_domain, recipient_rows
+from .compose import Rendered
+from .delivery import message_id_domain, recipient_rows
 from .models import (
     ConsentText,
+    Delivery,
     Mailing,
     MailingStatus,
     Subscriber,
@@ -26,6 +28,7 @@ from .models import (
 )
 from .suppression import address_hash, hash_suppressed, suppress, suppress_hash
 from .tokens import confirmation_token, read_confirmation_token, read_unsubscribe_token
+from .transport import Transport
 
 SUBSCRIBE_FORM = "newsletter-page"
 
@@ -245,12 +248,12 @@ def mailing_audience_size(mailing: Mailing) -> int:
 
 def mailing_send_test(*, mailing: Mailing, to: str) -> None:
     """Send the mailing to one staff address, marked as a test; no delivery row is written."""
-    rendered = Rendered(mailing)
-    message = rendered.message(
-        to=to,
+    probe = Delivery(
+        address=normalise_email(to),
+        address_hash=address_hash(to),
         language=translation.get_language() or "de",
         message_id=make_msgid(domain=message_id_domain()),
-        address_hash=address_hash(to),
     )
-    message.subject = f"[TEST] {mailing.subject}"
-    message.send()
+    outgoing = Rendered(mailing).outgoing(probe, subject=f"[TEST] {mailing.subject}")
+    with Transport() as transport:
+        transport.send(outgoing, commit=lambda: True)

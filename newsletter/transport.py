@@ -22,8 +22,10 @@ import smtplib
 import socket
 from collections.abc import Callable
 
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+
+from .compose import Outgoing
 
 
 class Result(enum.Enum):
@@ -66,14 +68,14 @@ class Transport:
     def __exit__(self, *exc) -> None:
         self.backend.close()
 
-    def send(self, message: EmailMessage, commit: Commit) -> HandOff:
+    def send(self, outgoing: Outgoing, commit: Commit) -> HandOff:
         if not self.smtp:
             if not commit():
                 return HandOff(Result.LOST_CLAIM)
-            self.backend.send_messages([message])
+            self.backend.send_messages([outgoing.as_message()])
             return HandOff(Result.ACCEPTED, 250, committed=True)
         try:
-            return self._smtp_send(message, commit)
+            return self._smtp_send(outgoing, commit)
         except (smtplib.SMTPException, OSError):
             self._reset()
             raise
@@ -95,13 +97,16 @@ class Transport:
             with contextlib.suppress(OSError):
                 connection.close()
 
-    def _smtp_send(self, message: EmailMessage, commit: Commit) -> HandOff:
+    def _smtp_send(self, outgoing: Outgoing, commit: Commit) -> HandOff:
         smtp = self._connection()
-        sender = self.backend.prep_address(message.from_email)
-        recipient = self.backend.prep_address(message.to[0])
-        data = message.message(policy=email.policy.SMTP).as_bytes()
         smtp.ehlo_or_helo_if_needed()
-        options = ["BODY=8BITMIME"] if smtp.has_extn("8bitmime") else []
+        sender = self.backend.prep_address(outgoing.sender)
+        recipient = self.backend.prep_address(outgoing.recipient)
+        if smtp.has_extn("8bitmime"):
+            options, data = ["BODY=8BITMIME"], outgoing.as_bytes()
+        else:  # a server without 8BITMIME gets quoted-printable, built in full
+            options = []
+            data = outgoing.as_message().message(policy=email.policy.SMTP).as_bytes()
         for command in (lambda: smtp.mail(sender, options), lambda: smtp.rcpt(recipient)):
             code, _reply = command()
             if code not in (250, 251):

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from newsletter import delivery, services, suppression
+from newsletter.compose import Rendered
 from newsletter.models import Delivery, Mailing, MailingKind, Subscriber
 from newsletter.tests import factories
 from newsletter.transport import Result, Transport
@@ -79,6 +80,8 @@ def test_real_smtp_exchange_with_headers_and_no_tracking(
     (raw,) = [data for _sender, _rcpts, data in smtp_sink.received]
     message = _parse(raw)
     link = message["List-Unsubscribe"].strip("<>")
+    # Literally one <https://…> value, not RFC 2047 words a mail program cannot act on.
+    assert f"\r\nList-Unsubscribe: <{link}>\r\n".encode() in raw
     assert link.startswith("https://www.optigem.com/newsletter/abmelden/")
     assert "leser" not in link
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -140,11 +143,11 @@ def test_lost_claim_drops_the_message_before_the_final_dot(smtp_sink):
     Mailing.objects.filter(pk=mailing.pk).update(status="queued")
     delivery.deliveries_create(mailing_id=mailing.pk)
     row = Delivery.objects.get()
-    rendered = delivery.Rendered(Mailing.objects.get(pk=mailing.pk))
+    rendered = Rendered(Mailing.objects.get(pk=mailing.pk))
     with Transport() as transport:
-        outcome = transport.send(rendered.for_delivery(row), commit=lambda: False)
+        outcome = transport.send(rendered.outgoing(row), commit=lambda: False)
         assert outcome.result is Result.LOST_CLAIM
-        ok = transport.send(rendered.for_delivery(row), commit=lambda: True)
+        ok = transport.send(rendered.outgoing(row), commit=lambda: True)
         assert ok.result is Result.ACCEPTED
     smtp_sink.wait_for(1)
     assert len(smtp_sink.received) == 1
