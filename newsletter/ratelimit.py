@@ -52,7 +52,7 @@ return wait
 
 
 class RateLimiter(Protocol):
-    def acquire(self) -> None: ...
+    def acquire(self, count: int = 1) -> None: ...
 
 
 class RedisTokenBucket:
@@ -66,13 +66,13 @@ class RedisTokenBucket:
         self.key = key
         self.script = client.register_script(TOKEN_BUCKET_LUA)
 
-    def try_acquire(self, *, now_ms: int | None = None) -> int:
-        """Take one token: 0 on success, else the milliseconds until one is due."""
-        args = [self.rate, self.capacity, 1] + ([now_ms] if now_ms is not None else [])
+    def try_acquire(self, count: int = 1, *, now_ms: int | None = None) -> int:
+        """Take ``count`` tokens: 0 on success, else the milliseconds until they are due."""
+        args = [self.rate, self.capacity, count] + ([now_ms] if now_ms is not None else [])
         return int(self.script(keys=[self.key], args=args))
 
-    def acquire(self) -> None:
-        while wait_ms := self.try_acquire():
+    def acquire(self, count: int = 1) -> None:
+        while wait_ms := self.try_acquire(count):
             time.sleep(wait_ms / 1000)
 
 
@@ -88,17 +88,33 @@ class LocalTokenBucket:
         self.stamp = time.monotonic()
         self.lock = threading.Lock()
 
-    def acquire(self) -> None:
+    def acquire(self, count: int = 1) -> None:
         while True:
             with self.lock:
                 now = time.monotonic()
                 self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
                 self.stamp = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
+                if self.tokens >= count:
+                    self.tokens -= count
                     return
-                wait = (1 - self.tokens) / self.rate
+                wait = (count - self.tokens) / self.rate
             time.sleep(wait)
+
+
+class Prefetched:
+    """Takes tokens a few at a time (at most a tenth of a second's worth), so a worker asks
+    Redis once per few messages; tokens left over when the worker stops are simply unused."""
+
+    def __init__(self, limiter: RateLimiter, *, rate: float):
+        self.limiter = limiter
+        self.chunk = max(1, min(10, int(rate // 10)))
+        self.left = 0
+
+    def acquire(self, count: int = 1) -> None:
+        while self.left < count:
+            self.limiter.acquire(self.chunk)
+            self.left += self.chunk
+        self.left -= count
 
 
 def rate_limiter() -> RateLimiter:
@@ -107,5 +123,7 @@ def rate_limiter() -> RateLimiter:
     if settings.REDIS_URL:
         import redis
 
-        return RedisTokenBucket(redis.Redis.from_url(settings.REDIS_URL), rate=rate)
-    return LocalTokenBucket(rate=rate)
+        bucket = RedisTokenBucket(redis.Redis.from_url(settings.REDIS_URL), rate=rate)
+    else:
+        bucket = LocalTokenBucket(rate=rate)
+    return Prefetched(bucket, rate=rate)

@@ -1,6 +1,6 @@
 import pytest
 
-from newsletter.ratelimit import LocalTokenBucket, RedisTokenBucket
+from newsletter.ratelimit import LocalTokenBucket, Prefetched, RedisTokenBucket
 
 
 def test_one_bucket_is_shared_by_every_worker(redis_client):
@@ -28,3 +28,15 @@ def test_rate_must_be_positive(redis_client):
         RedisTokenBucket(redis_client, rate=0)
     with pytest.raises(ValueError):
         LocalTokenBucket(rate=-1)
+
+
+def test_workers_take_tokens_a_few_at_a_time(redis_client):
+    key = "newsletter:test-prefetch"
+    redis_client.delete(key)
+    purse = Prefetched(RedisTokenBucket(redis_client, rate=100, key=key), rate=100)
+    for _ in range(3):
+        purse.acquire()
+    # One request to Redis took ten tokens (a tenth of a second's worth); three are spent.
+    assert float(redis_client.hget(key, "tokens")) == 90
+    assert purse.left == 7
+    redis_client.delete(key)
