@@ -60,6 +60,7 @@ class Transport:
         self.backend = get_connection()
         self.smtp = isinstance(self.backend, SmtpBackend)
         self._tuned: smtplib.SMTP | None = None
+        self._envelope: dict[str, str] = {}
 
     def __enter__(self) -> Transport:
         self.backend.open()
@@ -90,6 +91,14 @@ class Transport:
             self._tuned = smtp
         return smtp
 
+    def _prepared(self, address: str) -> str:
+        """The envelope address; the header parser runs once per distinct address form."""
+        if address not in self._envelope:
+            if len(self._envelope) > 16:
+                self._envelope.clear()
+            self._envelope[address] = self.backend.prep_address(address)
+        return self._envelope[address]
+
     def _reset(self) -> None:
         """Drop the connection (discarding any unfinished DATA) and open a new one lazily."""
         connection, self.backend.connection = self.backend.connection, None
@@ -100,7 +109,7 @@ class Transport:
     def _smtp_send(self, outgoing: Outgoing, commit: Commit) -> HandOff:
         smtp = self._connection()
         smtp.ehlo_or_helo_if_needed()
-        sender = self.backend.prep_address(outgoing.sender)
+        sender = self._prepared(outgoing.sender)
         recipient = self.backend.prep_address(outgoing.recipient)
         if smtp.has_extn("8bitmime"):
             options, data = ["BODY=8BITMIME"], outgoing.as_bytes()
