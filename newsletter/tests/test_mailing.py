@@ -182,3 +182,49 @@ def test_marketing_writes_previews_tests_and_sends_in_the_admin(
     assert "versendet: 1" in page
     listing = marketing.get("/admin/newsletter/mailing/").content.decode()
     assert "Quartal" in listing
+
+
+def test_dead_workers_claims_return_and_stalled_mailings_are_found():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    for n in range(3):
+        factories.subscriber(f"r{n}@example.org")
+    mailing = factories.mailing()
+    Mailing.objects.filter(pk=mailing.pk).update(status="queued")
+    delivery.deliveries_create(mailing_id=mailing.pk)
+    long_ago = timezone.now() - timedelta(hours=1)
+    _claim, rows = delivery.deliveries_claim(mailing_id=mailing.pk, size=2, now=long_ago)
+    assert len(rows) == 2
+    assert delivery.deliveries_claim(mailing_id=mailing.pk, size=5)[1][0].pk not in {
+        r.pk for r in rows
+    }
+    Delivery.objects.filter(status="claimed").update(claimed_at=long_ago)
+    assert delivery.mailings_stalled() == ([], [])  # nothing is waiting in the queue
+    assert delivery.deliveries_release_stale() == 3
+    assert delivery.mailings_stalled() == ([], [mailing.pk])
+
+
+def test_delivery_rows_lose_the_address_after_90_days():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from privacy.registry import registry
+
+    factories.subscriber("alt@example.org")
+    mailing = factories.mailing()
+    Mailing.objects.filter(pk=mailing.pk).update(status="queued")
+    delivery.deliveries_create(mailing_id=mailing.pk, now=timezone.now() - timedelta(days=91))
+    Delivery.objects.update(status="sent")
+    (rule,) = [r for r in registry.retention_rules if r.key == "mail-delivery-address"]
+    rule.anonymise(rule.expired(now=timezone.now()))
+    row = Delivery.objects.get()
+    assert (row.address, row.address_hash, row.subscriber_id, row.status) == (
+        "",
+        None,
+        None,
+        "sent",
+    )
+    assert delivery.mailing_progress(mailing)["sent"] == 1
