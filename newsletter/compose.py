@@ -25,6 +25,7 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.functional import cached_property
 
 from .models import Delivery, Mailing, MailingKind
 from .rendering import markdown_to_html, markdown_to_text
@@ -37,12 +38,17 @@ MESSAGE_ID_PLACEHOLDER = "<message-id@placeholder.invalid>"
 MAX_LINE = 900
 
 
-def unsubscribe_url(*, address_hash: str, scope: str) -> str:
-    token = unsubscribe_token(address_hash=address_hash, scope=scope)
+def unsubscribe_base(scope: str) -> str:
+    """The unsubscribe URL of ``scope`` with ``TOKEN`` where each recipient's token goes."""
     name = "newsletter:unsubscribe" if scope == "newsletter" else "newsletter:customer_optout"
     with translation.override("de"):
-        path = reverse(name, kwargs={"token": token})
+        path = reverse(name, kwargs={"token": "TOKEN"})
     return settings.SITE_URL.rstrip("/") + path
+
+
+def unsubscribe_url(*, address_hash: str, scope: str, base: str = "") -> str:
+    token = unsubscribe_token(address_hash=address_hash, scope=scope)
+    return (base or unsubscribe_base(scope)).replace("TOKEN", token)
 
 
 def _short_lines(text: str) -> str:
@@ -77,6 +83,10 @@ class Rendered:
     mailing: Mailing
     texts: dict[str, tuple[str, str]] = field(default_factory=dict)
     templates: dict[str, bytes] = field(default_factory=dict)
+
+    @cached_property
+    def link_base(self) -> str:
+        return unsubscribe_base(self.mailing.scope)
 
     def bodies(self, language: str) -> tuple[str, str]:
         """(text, html) with the unsubscribe placeholder, lines short enough for 8bit."""
@@ -149,7 +159,9 @@ class Rendered:
         def fast() -> bytes:
             if subject or not delivery.address.isascii():
                 return full().message(policy=SMTP_POLICY).as_bytes()
-            link = unsubscribe_url(address_hash=delivery.address_hash, scope=self.mailing.scope)
+            link = unsubscribe_url(
+                address_hash=delivery.address_hash, scope=self.mailing.scope, base=self.link_base
+            )
             return (
                 self.template(delivery.language)
                 .replace(TO_PLACEHOLDER.encode(), delivery.address.encode())

@@ -171,6 +171,27 @@ def _release(claim: str) -> None:
     )
 
 
+MARK_SENT_SQL = (
+    "UPDATE newsletter_delivery SET status = %s, sent_at = %s "
+    "WHERE id = %s AND claim = %s AND status = %s"
+)
+
+
+def _mark_sent(pk: int, claim: str) -> bool:
+    """Mark a row sent if this worker still holds its claim (the one write per message).
+
+    Written as SQL because it runs once per message on the hot path; it is the ORM's
+    ``filter(pk=, claim=, status=CLAIMED).update(status=SENT, sent_at=now)`` without the
+    query compilation, which costs as much as the round trip.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            MARK_SENT_SQL,
+            [DeliveryStatus.SENT.value, timezone.now(), pk, claim, DeliveryStatus.CLAIMED.value],
+        )
+        return cursor.rowcount == 1
+
+
 def _send_one(
     row: Delivery, claim: str, rendered: Rendered, transport: Transport, limiter, report: SendReport
 ) -> None:
@@ -183,11 +204,7 @@ def _send_one(
     message = rendered.outgoing(row)
 
     def commit() -> bool:
-        return bool(
-            Delivery.objects.filter(pk=row.pk, claim=claim, status=DeliveryStatus.CLAIMED).update(
-                status=DeliveryStatus.SENT, sent_at=timezone.now()
-            )
-        )
+        return _mark_sent(row.pk, claim)
 
     outcome = transport.send(message, commit)
     if outcome.result is Result.ACCEPTED:

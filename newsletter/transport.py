@@ -47,6 +47,7 @@ class HandOff:
 
 Commit = Callable[[], bool]
 _LEADING_DOT = re.compile(rb"(?m)^\.")
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+")
 
 
 def _classify(code: int) -> Result:
@@ -110,7 +111,9 @@ class Transport:
         smtp = self._connection()
         smtp.ehlo_or_helo_if_needed()
         sender = self._prepared(outgoing.sender)
-        recipient = self.backend.prep_address(outgoing.recipient)
+        recipient = outgoing.recipient
+        if not PLAIN_ADDRESS.fullmatch(recipient):  # parse only what is not a plain addr-spec
+            recipient = self.backend.prep_address(recipient)
         if smtp.has_extn("8bitmime"):
             options, data = ["BODY=8BITMIME"], outgoing.as_bytes()
         else:  # a server without 8BITMIME gets quoted-printable, built in full
