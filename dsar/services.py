@@ -3,7 +3,6 @@
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from importlib import import_module
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -16,6 +15,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from newsletter.models import Channel as SuppressionChannel
+from newsletter.models import SuppressionReason, SuppressionScope
+from newsletter.suppression import suppress
 from privacy.audit import audit_log
 from privacy.models import AuditAction, LegalHold
 from privacy.registry import Holder, MailKind, normalise_email, registry
@@ -265,21 +267,19 @@ def _name(holder: Holder) -> str:
     return str(holder.get_model()._meta.verbose_name_plural)
 
 
-def suppress_address(address: str, *, channel: str, today: date) -> bool:
-    """Put the address on the newsletter app's suppression list, if that app is there.
+def suppress_address(address: str, *, request: SubjectRequest, today: date) -> None:
+    """Put the address on the suppression list: with the erasure the person asked for no more mail.
 
-    ``channel`` is how the request came in (letter, fax, …): the wish for no more mail was
-    written there.
+    The list keeps only a keyed hash, so the block outlives the erased data (policy §2.4).
     """
-    try:
-        suppression = import_module("newsletter.suppression")
-    except ImportError:
-        logger.warning("newsletter.suppression is missing: address not put on the block list")
-        return False
-    suppression.suppress(
-        address, scope="all", reason="Löschung nach Art. 17 DSGVO", channel=channel, on=today
+    suppress(
+        address,
+        scope=SuppressionScope.ALL,
+        reason=SuppressionReason.ERASURE,
+        channel=SuppressionChannel.DSAR,
+        on=today,
+        reference=f"Betroffenenanfrage {request.pk}",
     )
-    return True
 
 
 def request_erase(*, request: SubjectRequest, actor: Actor, today: date) -> ErasureReport:
@@ -298,7 +298,8 @@ def request_erase(*, request: SubjectRequest, actor: Actor, today: date) -> Eras
         for holder in registry.holders.values():
             _erase_holder(holder, address, actor=actor, today=today, report=report)
     if request.wants_no_mail:
-        report.suppressed = suppress_address(address, channel=request.channel, today=today)
+        suppress_address(address, request=request, today=today)
+        report.suppressed = True
     report.leaks = [hit for hit in leakcheck.find_address(address) if not _expected(hit, request)]
     audit_log(
         actor=actor,

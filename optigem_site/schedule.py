@@ -37,4 +37,9 @@ def beat_schedule(*, deletion_hour: int = 3, deletion_minute: int = 15) -> dict[
             "task": "privacy.tasks.run_deletion",
             "schedule": crontab(hour=deletion_hour, minute=deletion_minute),
         },
+        # Newsletter: free the claims of dead workers and restart stalled mailings, every minute.
+        "newsletter-recover": {
+            "task": "newsletter.tasks.deliveries_recover",
+            "schedule": crontab(minute="*"),
+        },
     }

@@ -26,10 +26,13 @@ from contact.models import Inquiry, Kind, MailState
 from contact.tests.factories import make_event
 from dsar import services
 from dsar.leakcheck import find_address
-from dsar.models import Restriction, RestrictionGround, SubjectRequest, email_digest
+from dsar.models import Restriction, RestrictionGround, email_digest
+from newsletter.models import Delivery, DeliveryStatus, MailingKind, Suppression
+from newsletter.suppression import address_hash, is_suppressed
+from newsletter.tests import factories as newsletter_factories
 from privacy.audit import audit_log
 from privacy.models import AuditAction, AuditEntry, LegalHold
-from privacy.registry import HGB_257, Period, RetentionRule, registry
+from privacy.registry import HGB_257, MailKind, Period, RetentionRule, registry
 
 from .conftest import ACCOUNTS
 from .factories import ADDRESS, make_request, make_staff
@@ -117,7 +120,32 @@ def _cookie_consent(address: str) -> None:
     )
 
 
+def _newsletter_and_customer_mail(address: str) -> None:
+    # Subscribed to the newsletter, kept as a customer, and sent one of each kind of mailing.
+    reader = newsletter_factories.subscriber(address)
+    client = newsletter_factories.customer(address.upper(), name="Erika Mustermann")
+    for mailing, fields in (
+        (newsletter_factories.mailing(), {"subscriber": reader}),
+        (newsletter_factories.mailing(kind=MailingKind.CUSTOMER), {"customer": client}),
+    ):
+        Delivery.objects.create(
+            mailing=mailing,
+            address=address,
+            address_hash=address_hash(address),
+            status=DeliveryStatus.SENT,
+            message_id=f"<{mailing.pk}.1@optigem.com>",
+            created_at=timezone.now(),
+            sent_at=timezone.now(),
+            **fields,
+        )
+
+
 SCENARIO: dict[str, Callable[[str], None]] = {
+    "newsletter.Subscriber": _newsletter_and_customer_mail,
+    "newsletter.Customer": lambda address: None,  # made with the subscription
+    "newsletter.Delivery": lambda address: None,
+    # The suppression list holds only keyed hashes; erasure adds to it (wants_no_mail).
+    "newsletter.Suppression": lambda address: None,
     "consent.ConsentReceipt": _cookie_consent,
     "contact.Inquiry": _contact_and_training,
     "auth.User": _account,
@@ -162,6 +190,10 @@ def test_erasure_leaves_the_address_only_in_the_open_request(scenario):
     assert not Invitation.all_tenants.exists()
     assert report.erased["dsar.Restriction"] == 1
     assert report.erased["contact.Inquiry"] == 2
+    assert report.erased["newsletter.Subscriber"] == 1
+    assert report.erased["newsletter.Customer"] == 1
+    assert report.erased["newsletter.Delivery"] == 2  # anonymised: the mailing's counts stay
+    assert Delivery.objects.filter(address="", status=DeliveryStatus.SENT).count() == 2
     assert not Inquiry.objects.exists()
     assert [k.holder for k in report.kept] == ["dsar.SubjectRequest"]
     assert [h.table for h in find_address(ADDRESS)] == ["dsar_subjectrequest"]
@@ -212,21 +244,21 @@ def test_statutory_retention_keeps_rows_and_names_the_law(accounts):
 
 
 def test_erased_person_who_wants_no_mail_is_suppressed(scenario):
-    suppression = pytest.importorskip("newsletter.suppression")
     report = services.request_erase(request=scenario, actor=None, today=TODAY)
     assert report.suppressed
-    assert suppression.is_suppressed(ADDRESS, "all")
+    assert is_suppressed(ADDRESS, "newsletter")
+    assert is_suppressed(ADDRESS.upper(), "customer")
+    entry = Suppression.objects.get()
+    assert (entry.reason, entry.channel) == ("erasure", "dsar")
+    assert registry.mail_blocked(ADDRESS, kind=MailKind.NEWSLETTER) is not None
 
 
 def test_leakcheck_command_reports_hits_and_fails(scenario, capsys):
     with pytest.raises(CommandError, match="hit"):
         call_command("dsar_leakcheck", ADDRESS)
     assert "dsar_subjectrequest.email" in capsys.readouterr().out
-    SubjectRequest.objects.all().delete()
-    Inquiry.objects.all().delete()
-    Receipt.all_tenants.all().delete()
-    Invitation.all_tenants.all().delete()
-    get_user_model().objects.all().delete()
+    services.request_erase(request=scenario, actor=None, today=TODAY)
+    services.request_complete(request=scenario, actor=None, today=TODAY)
     call_command("dsar_leakcheck", ADDRESS)
     assert "No hits." in capsys.readouterr().out
 

@@ -208,6 +208,14 @@ LOGGING = {
     },
 }
 
+# Newsletter and customer mails (newsletter/). SUPPRESSION_KEY keys the hashes of the
+# suppression list; set it in production, since the default changes with SECRET_KEY.
+SUPPRESSION_KEY = env("SUPPRESSION_KEY", default="")
+NEWSLETTER_RATE_PER_SECOND = env.float("NEWSLETTER_RATE_PER_SECOND", default=20.0)
+NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=100)
+NEWSLETTER_SENDERS = env.int("NEWSLETTER_SENDERS", default=2)
+NEWSLETTER_CLAIM_LEASE_SECONDS = env.int("NEWSLETTER_CLAIM_LEASE_SECONDS", default=300)
+
 # Cookie lifetimes as declared in the privacy registry (a test keeps the two in step).
 CSRF_COOKIE_AGE = 60 * 60 * 24 * 365
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14

@@ -1,0 +1,312 @@
+"""Sending a mailing: one delivery row per recipient first, then workers claim and send batches.
+
+The rows are the queue (the broker only says "there is work"), so a lost task or a killed
+worker delays a delivery but never loses or doubles it:
+
+- ``deliveries_create`` writes one row per recipient under ``UniqueConstraint(mailing,
+  address_hash)``, leaving out suppressed addresses; running it twice adds nothing.
+- ``deliveries_claim`` moves a batch from ``queued`` to ``claimed`` under a fresh claim id
+  (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers never wait on each other).
+- ``deliveries_send`` asks the mail guards again right before the hand-off, takes a token from
+  the global rate limit and hands the message over (see ``transport``): the row becomes
+  ``sent`` only while its claim is still held, and a ``sent`` row is never claimed again.
+- ``deliveries_release_stale`` returns the claims of a dead worker to the queue after
+  ``NEWSLETTER_CLAIM_LEASE_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from privacy.registry import MailKind, registry
+
+from .compose import Rendered
+from .models import (
+    Customer,
+    Delivery,
+    DeliveryStatus,
+    Mailing,
+    MailingKind,
+    MailingStatus,
+    Subscriber,
+)
+from .suppression import suppressed_hashes
+from .transport import Result, Transport
+
+MAX_ATTEMPTS = 3
+CHUNK = 2000
+
+
+def message_id_domain() -> str:
+    from email.utils import parseaddr
+
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+
+
+# Creating the rows ---------------------------------------------------------------------------
+
+
+def recipient_rows(mailing: Mailing):
+    """The subscribers or customers a mailing goes to, suppressed addresses left out."""
+    excluded = suppressed_hashes(mailing.scope)
+    if mailing.kind == MailingKind.NEWSLETTER:
+        return Subscriber.objects.confirmed().exclude(address_hash__in=excluded)
+    rows = Customer.objects.exclude(address_hash__in=excluded)
+    return rows.filter(relationship=mailing.relationship) if mailing.relationship else rows
+
+
+def recipients(mailing: Mailing):
+    """(address, hash, subscriber id, customer id, language) of everyone the mailing goes to."""
+    rows = recipient_rows(mailing)
+    if mailing.kind == MailingKind.NEWSLETTER:
+        return (
+            (s["email"], s["address_hash"], s["pk"], None, s["language"])
+            for s in rows.values("pk", "email", "address_hash", "language").iterator(CHUNK)
+        )
+    return (
+        (c["email"], c["address_hash"], None, c["pk"], "de")
+        for c in rows.values("pk", "email", "address_hash").iterator(CHUNK)
+    )
+
+
+def deliveries_create(*, mailing_id: int, now: datetime | None = None) -> int:
+    """Write one delivery row per recipient (idempotent); returns how many rows are new."""
+    now = now or timezone.now()
+    mailing = Mailing.objects.get(pk=mailing_id)
+    if mailing.status != MailingStatus.QUEUED:
+        return 0
+    domain = message_id_domain()
+    existing = Delivery.objects.filter(mailing_id=mailing.pk)
+    before = existing.count()
+    batch: list[Delivery] = []
+    for address, hashed, subscriber_id, customer_id, language in recipients(mailing):
+        batch.append(
+            Delivery(
+                mailing_id=mailing.pk,
+                address=address,
+                address_hash=hashed,
+                subscriber_id=subscriber_id,
+                customer_id=customer_id,
+                language=language,
+                message_id=make_msgid(domain=domain),
+                created_at=now,
+            )
+        )
+        if len(batch) >= CHUNK:
+            Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+            batch = []
+    Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+    Mailing.objects.filter(pk=mailing.pk, status=MailingStatus.QUEUED).update(
+        status=MailingStatus.SENDING
+    )
+    return existing.count() - before
+
+
+# Claiming ------------------------------------------------------------------------------------
+
+
+def deliveries_claim(
+    *, mailing_id: int, size: int, now: datetime | None = None
+) -> tuple[str, list[Delivery]]:
+    """Claim up to ``size`` queued rows for this worker; returns the claim id and the rows."""
+    now = now or timezone.now()
+    claim = uuid.uuid4().hex
+    with transaction.atomic():
+        queued = Delivery.objects.filter(mailing_id=mailing_id, status=DeliveryStatus.QUEUED)
+        if connection.features.has_select_for_update_skip_locked:
+            queued = queued.select_for_update(skip_locked=True)
+        ids = list(queued.order_by("pk").values_list("pk", flat=True)[:size])
+        Delivery.objects.filter(pk__in=ids, status=DeliveryStatus.QUEUED).update(
+            status=DeliveryStatus.CLAIMED, claim=claim, claimed_at=now, attempts=F("attempts") + 1
+        )
+    rows = list(Delivery.objects.filter(claim=claim, status=DeliveryStatus.CLAIMED).order_by("pk"))
+    return claim, rows
+
+
+def deliveries_release_stale(*, now: datetime | None = None) -> int:
+    """Return to the queue the claims of workers that died (their lease has run out)."""
+    now = now or timezone.now()
+    lease = timedelta(seconds=settings.NEWSLETTER_CLAIM_LEASE_SECONDS)
+    return Delivery.objects.filter(
+        status=DeliveryStatus.CLAIMED, claimed_at__lte=now - lease
+    ).update(status=DeliveryStatus.QUEUED, claim="", claimed_at=None)
+
+
+# Sending -------------------------------------------------------------------------------------
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retried: int = 0
+    lost: int = 0
+    remaining: bool = False
+
+
+MAIL_KINDS = {MailingKind.NEWSLETTER: MailKind.NEWSLETTER, MailingKind.CUSTOMER: MailKind.CUSTOMER}
+
+
+def _settle(row: Delivery, claim: str, status: str, **fields) -> None:
+    Delivery.objects.filter(pk=row.pk, claim=claim, status=DeliveryStatus.CLAIMED).update(
+        status=status, **fields
+    )
+
+
+def _release(claim: str) -> None:
+    """Give back what this worker claimed but did not hand off (after a connection error)."""
+    Delivery.objects.filter(claim=claim, status=DeliveryStatus.CLAIMED).update(
+        status=DeliveryStatus.QUEUED, claim="", claimed_at=None
+    )
+
+
+MARK_SENT_SQL = (
+    "UPDATE newsletter_delivery SET status = %s, sent_at = %s "
+    "WHERE id = %s AND claim = %s AND status = %s"
+)
+
+
+def _mark_sent(pk: int, claim: str) -> bool:
+    """Mark a row sent if this worker still holds its claim (the one write per message).
+
+    Written as SQL because it runs once per message on the hot path; it is the ORM's
+    ``filter(pk=, claim=, status=CLAIMED).update(status=SENT, sent_at=now)`` without the
+    query compilation, which costs as much as the round trip.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            MARK_SENT_SQL,
+            [DeliveryStatus.SENT.value, timezone.now(), pk, claim, DeliveryStatus.CLAIMED.value],
+        )
+        return cursor.rowcount == 1
+
+
+def _send_one(
+    row: Delivery, claim: str, rendered: Rendered, transport: Transport, limiter, report: SendReport
+) -> None:
+    blocked = registry.mail_blocked(row.address, kind=MAIL_KINDS[rendered.mailing.kind])
+    if blocked:
+        _settle(row, claim, DeliveryStatus.SKIPPED, error=blocked[:64])
+        report.skipped += 1
+        return
+    limiter.acquire()
+    message = rendered.outgoing(row)
+
+    def commit() -> bool:
+        return _mark_sent(row.pk, claim)
+
+    outcome = transport.send(message, commit)
+    if outcome.result is Result.ACCEPTED:
+        report.sent += 1
+        return
+    if outcome.result is Result.LOST_CLAIM:
+        report.lost += 1
+        return
+    # The server refused: before the commit the row is still claimed, after it marked sent.
+    current = DeliveryStatus.SENT if outcome.committed else DeliveryStatus.CLAIMED
+    retry = outcome.result is Result.TEMPORARY and row.attempts < MAX_ATTEMPTS
+    Delivery.objects.filter(pk=row.pk, status=current).update(
+        status=DeliveryStatus.QUEUED if retry else DeliveryStatus.FAILED,
+        claim="",
+        sent_at=None,
+        error=f"smtp {outcome.code}",
+    )
+    if retry:
+        report.retried += 1
+    else:
+        report.failed += 1
+
+
+def deliveries_send(*, mailing_id: int, budget_seconds: float = 60.0, limiter=None) -> SendReport:
+    """Claim and send batches of one mailing until none is left or the time budget is spent."""
+    from .ratelimit import rate_limiter
+
+    report = SendReport()
+    mailing = Mailing.objects.get(pk=mailing_id)
+    if mailing.status != MailingStatus.SENDING:
+        return report
+    rendered = Rendered(mailing)
+    limiter = limiter or rate_limiter()
+    deadline = time.monotonic() + budget_seconds
+    with Transport() as transport:
+        while time.monotonic() < deadline:
+            claim, rows = deliveries_claim(
+                mailing_id=mailing_id, size=settings.NEWSLETTER_BATCH_SIZE
+            )
+            if not rows:
+                break
+            try:
+                for row in rows:
+                    _send_one(row, claim, rendered, transport, limiter, report)
+            except (smtplib.SMTPException, OSError):
+                _release(claim)
+                raise
+        else:
+            report.remaining = True
+    mailing_finish_if_done(mailing_id=mailing_id)
+    return report
+
+
+def mailing_finish_if_done(*, mailing_id: int, now: datetime | None = None) -> bool:
+    open_rows = Delivery.objects.filter(
+        mailing_id=mailing_id, status__in=[DeliveryStatus.QUEUED, DeliveryStatus.CLAIMED]
+    )
+    if open_rows.exists():
+        return False
+    return bool(
+        Mailing.objects.filter(pk=mailing_id, status=MailingStatus.SENDING).update(
+            status=MailingStatus.SENT, finished_at=now or timezone.now()
+        )
+    )
+
+
+def mailings_stalled(*, now: datetime | None = None) -> tuple[list[int], list[int]]:
+    """Mailings whose work has stopped: (queued without rows, sending without recent claims)."""
+    now = now or timezone.now()
+    quiet_since = now - timedelta(seconds=settings.NEWSLETTER_CLAIM_LEASE_SECONDS)
+    unqueued = list(
+        Mailing.objects.filter(status=MailingStatus.QUEUED, queued_at__lte=quiet_since).values_list(
+            "pk", flat=True
+        )
+    )
+    stalled = list(
+        Mailing.objects.filter(status=MailingStatus.SENDING)
+        .annotate(
+            waiting=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.QUEUED)),
+            recent=Count(
+                "deliveries",
+                filter=Q(deliveries__claimed_at__gt=quiet_since)
+                | Q(deliveries__sent_at__gt=quiet_since),
+            ),
+        )
+        .filter(waiting__gt=0, recent=0)
+        .values_list("pk", flat=True)
+    )
+    return unqueued, stalled
+
+
+def mailing_progress(mailing: Mailing) -> dict[str, int]:
+    """Counts per state: queued (waiting or in work), sent, failed, skipped."""
+    counts = dict(
+        Delivery.objects.filter(mailing=mailing)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {
+        "queued": counts.get(DeliveryStatus.QUEUED, 0) + counts.get(DeliveryStatus.CLAIMED, 0),
+        "sent": counts.get(DeliveryStatus.SENT, 0),
+        "failed": counts.get(DeliveryStatus.FAILED, 0),
+        "skipped": counts.get(DeliveryStatus.SKIPPED, 0),
+    }

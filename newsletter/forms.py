@@ -1,0 +1,85 @@
+"""Forms of the newsletter app: the public sign-up and the staff forms of the admin."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import WRITTEN_CHANNELS, ConsentText, Relationship
+
+
+class SubscribeForm(forms.Form):
+    """E-mail (required), name (optional) and the consent, bound to the text version shown."""
+
+    email = forms.EmailField(label=_("E-Mail-Adresse"), max_length=254)
+    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    consent = forms.BooleanField(
+        label=_("Ja, ich willige ein."),
+        error_messages={"required": _("Bitte bestätigen Sie die Einwilligung.")},
+    )
+    consent_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, language: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.language = language
+        self.consent_text = ConsentText.objects.current(language)
+        if self.consent_text:
+            self.fields["consent_version"].initial = self.consent_text.version
+
+    def clean_consent_version(self) -> ConsentText:
+        """The version the visitor actually saw, even if a newer one was published since."""
+        version = self.cleaned_data["consent_version"]
+        shown = (
+            ConsentText.objects.filter(version=version, language=self.language).first()
+            or ConsentText.objects.filter(version=version, language="de").first()
+        )
+        if shown is None:
+            raise forms.ValidationError(
+                _("Der Einwilligungstext hat sich geändert. Bitte lesen Sie ihn erneut.")
+            )
+        return shown
+
+
+class WrittenUnsubscriptionForm(forms.Form):
+    """Staff record an unsubscription or objection that came by letter, e-mail, fax or phone."""
+
+    email = forms.EmailField(label=_("E-Mail-Adresse"))
+    newsletter = forms.BooleanField(label=_("Newsletter abbestellen"), required=False, initial=True)
+    customer_mails = forms.BooleanField(
+        label=_("E-Mail-Sperre für Kundenmails setzen"), required=False
+    )
+    channel = forms.ChoiceField(label=_("Eingangsweg"), choices=WRITTEN_CHANNELS)
+    on = forms.DateField(
+        label=_("Datum des Schreibens"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    reference = forms.CharField(
+        label=_("Aktenzeichen"),
+        max_length=100,
+        required=False,
+        help_text=_("Zum Beispiel die Ablagenummer des Briefs; bitte keine Adresse."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("newsletter") and not data.get("customer_mails"):
+            raise forms.ValidationError(_("Bitte wählen Sie Newsletter, Kundenmails oder beides."))
+        return data
+
+
+class CustomerImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV-Datei"),
+        help_text=_(
+            "Spalten: name, email, organisation, relationship (Kunde oder Interessent), source. "
+            "Komma oder Semikolon, UTF-8 oder Windows-1252."
+        ),
+    )
+    source = forms.CharField(
+        label=_("Herkunft, wo die Datei keine angibt"), max_length=200, required=False
+    )
+    relationship = forms.ChoiceField(
+        label=_("Beziehung, wo die Datei keine angibt"),
+        choices=Relationship.choices,
+        initial=Relationship.CUSTOMER,
+    )

@@ -1,0 +1,381 @@
+"""Newsletter subscriptions, customer contacts, mailings, their deliveries and the suppression list."""
+
+import hashlib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from privacy.registry import normalise_email
+
+CONFIRMATION_PERIOD = timedelta(hours=72)
+
+
+class Channel(models.TextChoices):
+    """How a withdrawal, opt-out or block reached us (the proof of it, Art. 7(1) GDPR)."""
+
+    LINK = "link", _("Abmeldelink in der E-Mail")
+    ONE_CLICK = "one-click", _("Ein-Klick-Abmeldung des E-Mail-Programms (RFC 8058)")
+    LETTER = "letter", _("Brief")
+    EMAIL = "email", _("E-Mail")
+    FAX = "fax", _("Fax")
+    PHONE = "phone", _("Telefon")
+    IN_PERSON = "in-person", _("persönlich")
+    DSAR = "dsar", _("Antrag einer betroffenen Person")
+    STAFF = "staff", _("Eintrag durch Mitarbeiter")
+
+
+WRITTEN_CHANNELS = [
+    (c.value, c.label)
+    for c in (Channel.LETTER, Channel.EMAIL, Channel.FAX, Channel.PHONE, Channel.IN_PERSON)
+]
+
+
+class ConsentTextQuerySet(models.QuerySet):
+    def current(self, language: str) -> "ConsentText | None":
+        """The newest version in ``language``, else the newest German one."""
+        return (
+            self.filter(language=language).order_by("-version").first()
+            or self.filter(language="de").order_by("-version").first()
+        )
+
+
+class ConsentText(models.Model):
+    """A published wording of the newsletter consent; never changed, only superseded."""
+
+    version = models.PositiveIntegerField(_("Version"))
+    language = models.CharField(_("Sprache"), max_length=8, choices=settings.LANGUAGES)
+    text = models.TextField(_("Text der Einwilligung"))
+    sha256 = models.CharField(_("SHA-256 des Textes"), max_length=64, editable=False)
+    published_at = models.DateTimeField(_("veröffentlicht"))
+
+    objects = ConsentTextQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Einwilligungstext")
+        verbose_name_plural = _("Einwilligungstexte")
+        ordering = ["-version", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "language"], name="newsletter_consent_version_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return _("Version %(version)s (%(language)s)") % {
+            "version": self.version,
+            "language": self.language,
+        }
+
+    def save(self, *args, **kwargs):
+        self.sha256 = hashlib.sha256(self.text.encode()).hexdigest()
+        super().save(*args, **kwargs)
+
+
+class SubscriberStatus(models.TextChoices):
+    PENDING = "pending", _("unbestätigt")
+    SUBSCRIBED = "subscribed", _("angemeldet")
+    UNSUBSCRIBED = "unsubscribed", _("abgemeldet")
+
+
+ACTIVE_STATUSES = (SubscriberStatus.PENDING, SubscriberStatus.SUBSCRIBED)
+
+
+class SubscriberQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def confirmed(self):
+        return self.filter(status=SubscriberStatus.SUBSCRIBED)
+
+    def unconfirmed_expired(self, *, now: datetime):
+        return self.filter(
+            status=SubscriberStatus.PENDING, requested_at__lte=now - CONFIRMATION_PERIOD
+        )
+
+
+class Subscriber(models.Model):
+    """One subscription with its proof of consent and, after a withdrawal, the proof of that.
+
+    An address has at most one active (pending or confirmed) row; withdrawn rows stay as
+    evidence until their retention rule removes them, so a later re-subscription starts a new row.
+    """
+
+    email = models.EmailField(_("E-Mail-Adresse"))
+    address_hash = models.CharField(_("Schlüssel-Hash der Adresse"), max_length=64, db_index=True)
+    name = models.CharField(_("Name"), max_length=150, blank=True)
+    status = models.CharField(
+        _("Status"),
+        max_length=16,
+        choices=SubscriberStatus.choices,
+        default=SubscriberStatus.PENDING,
+    )
+    language = models.CharField(_("Sprache"), max_length=8, choices=settings.LANGUAGES)
+    consent_text = models.ForeignKey(
+        ConsentText, verbose_name=_("Einwilligungstext"), on_delete=models.PROTECT
+    )
+    consent_version = models.PositiveIntegerField(_("Version des Einwilligungstexts"))
+    consent_hash = models.CharField(_("SHA-256 des Einwilligungstexts"), max_length=64)
+    form = models.CharField(_("Formular"), max_length=64)
+    requested_at = models.DateTimeField(_("angefragt"))
+    confirmed_at = models.DateTimeField(_("bestätigt"), null=True, blank=True)
+    confirmation_message_id = models.CharField(
+        _("Message-ID der Bestätigungsmail"), max_length=255, blank=True
+    )
+    confirm_nonce = models.CharField(max_length=32, blank=True, editable=False)
+    unsubscribed_at = models.DateTimeField(_("abgemeldet"), null=True, blank=True)
+    unsubscribe_channel = models.CharField(
+        _("Abmeldeweg"), max_length=16, choices=Channel.choices, blank=True
+    )
+    unsubscribe_reference = models.CharField(
+        _("Aktenzeichen der Abmeldung"), max_length=100, blank=True
+    )
+
+    objects = SubscriberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Newsletter-Abonnent")
+        verbose_name_plural = _("Newsletter-Abonnenten")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=models.Q(status__in=ACTIVE_STATUSES),
+                name="newsletter_subscriber_one_active",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=SubscriberStatus.values),
+                name="newsletter_subscriber_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=SubscriberStatus.SUBSCRIBED)
+                | models.Q(confirmed_at__isnull=False),
+                name="newsletter_subscriber_confirmed_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    def save(self, *args, **kwargs):
+        from .suppression import address_hash
+
+        self.email = normalise_email(self.email)
+        self.address_hash = address_hash(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def confirmation_expires_at(self) -> datetime:
+        return self.requested_at + CONFIRMATION_PERIOD
+
+
+class Relationship(models.TextChoices):
+    CUSTOMER = "customer", _("Kunde")
+    PROSPECT = "prospect", _("Interessent")
+
+
+class Customer(models.Model):
+    """A customer or prospect with a close relationship, who receives customer mails (§2.4)."""
+
+    name = models.CharField(_("Name"), max_length=150, blank=True)
+    email = models.EmailField(_("E-Mail-Adresse"), unique=True)
+    address_hash = models.CharField(_("Schlüssel-Hash der Adresse"), max_length=64, db_index=True)
+    organisation = models.CharField(_("Organisation"), max_length=200, blank=True)
+    relationship = models.CharField(
+        _("Beziehung"), max_length=16, choices=Relationship.choices, default=Relationship.CUSTOMER
+    )
+    source = models.CharField(_("Herkunft der Daten"), max_length=200)
+    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("geändert"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("Kunde oder Interessent")
+        verbose_name_plural = _("Kunden und Interessenten")
+        ordering = ["organisation", "name", "email"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(relationship__in=Relationship.values),
+                name="newsletter_customer_relationship_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    def save(self, *args, **kwargs):
+        from .suppression import address_hash
+
+        self.email = normalise_email(self.email)
+        self.address_hash = address_hash(self.email)
+        super().save(*args, **kwargs)
+
+
+class MailingKind(models.TextChoices):
+    NEWSLETTER = "newsletter", _("Newsletter")
+    CUSTOMER = "customer", _("Kundenmail")
+
+
+class MailingStatus(models.TextChoices):
+    DRAFT = "draft", _("Entwurf")
+    QUEUED = "queued", _("wird vorbereitet")
+    SENDING = "sending", _("wird versendet")
+    SENT = "sent", _("versendet")
+
+
+class Mailing(models.Model):
+    """A newsletter issue or a customer mail, written in Markdown, sent once to its audience.
+
+    Who wrote and sent it is in the audit log, so the mailing itself names no person.
+    """
+
+    kind = models.CharField(
+        _("Art"), max_length=16, choices=MailingKind.choices, default=MailingKind.NEWSLETTER
+    )
+    relationship = models.CharField(
+        _("Empfänger der Kundenmail"),
+        max_length=16,
+        choices=Relationship.choices,
+        blank=True,
+        help_text=_("Nur für Kundenmails: leer bedeutet Kunden und Interessenten."),
+    )
+    subject = models.CharField(_("Betreff"), max_length=200)
+    body = models.TextField(
+        _("Text (Markdown)"),
+        help_text=_(
+            "Markdown: **fett**, *kursiv*, [Linktext](https://…), Listen mit „- “. "
+            "Bilder und eingebettete Inhalte werden nicht übernommen."
+        ),
+    )
+    status = models.CharField(
+        _("Status"), max_length=16, choices=MailingStatus.choices, default=MailingStatus.DRAFT
+    )
+    created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    queued_at = models.DateTimeField(_("Versand gestartet"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("Versand beendet"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Mailing")
+        verbose_name_plural = _("Mailings (Newsletter und Kundenmails)")
+        ordering = ["-created_at"]
+        permissions = [("send_mailing", _("Kann Mailings versenden"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=MailingKind.values), name="newsletter_mailing_kind"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=MailingStatus.values),
+                name="newsletter_mailing_status",
+            ),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    @property
+    def scope(self) -> str:
+        return "newsletter" if self.kind == MailingKind.NEWSLETTER else "customer"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", _("wartet")
+    CLAIMED = "claimed", _("in Arbeit")
+    SENT = "sent", _("versendet")
+    FAILED = "failed", _("fehlgeschlagen")
+    SKIPPED = "skipped", _("gesperrt, nicht versendet")
+
+
+class Delivery(models.Model):
+    """One recipient of one mailing: created before anything is sent, marked sent exactly once."""
+
+    mailing = models.ForeignKey(
+        Mailing, verbose_name=_("Mailing"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    address = models.EmailField(_("E-Mail-Adresse"), blank=True)
+    # NULL once anonymised: NULLs are distinct, so the unique constraint lets them coexist.
+    address_hash = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    subscriber = models.ForeignKey(
+        Subscriber, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    language = models.CharField(max_length=8, default="de")
+    status = models.CharField(
+        _("Status"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED
+    )
+    message_id = models.CharField(_("Message-ID"), max_length=255)
+    claim = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(_("angelegt"))
+    sent_at = models.DateTimeField(_("versendet"), null=True, blank=True)
+    error = models.CharField(_("Grund"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("Zustellung")
+        verbose_name_plural = _("Zustellungen")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mailing", "address_hash"], name="newsletter_delivery_once_per_address"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=DeliveryStatus.values),
+                name="newsletter_delivery_status",
+            ),
+        ]
+        indexes = [models.Index(fields=["mailing", "status"], name="newsletter_delivery_queue")]
+
+    def __str__(self):
+        return f"{self.mailing_id}/{self.pk} {self.status}"
+
+    @property
+    def mailing_subject(self) -> str:
+        return self.mailing.subject
+
+
+class SuppressionScope(models.TextChoices):
+    NEWSLETTER = "newsletter", _("Newsletter")
+    CUSTOMER = "customer", _("Kundenmails (E-Mail-Sperre)")
+    ALL = "all", _("alle Werbe- und Informationsmails")
+
+
+class SuppressionReason(models.TextChoices):
+    OPT_OUT = "opt-out", _("Abmeldung oder Widerspruch")
+    WRITTEN_REQUEST = "written-request", _("schriftlicher Antrag")
+    ERASURE = "erasure", _("Löschung auf Antrag, keine weiteren Mails gewünscht")
+    BOUNCE = "bounce", _("Adresse nicht zustellbar")
+    COMPLAINT = "complaint", _("Beschwerde")
+
+
+class Suppression(models.Model):
+    """A block on mailing an address, keyed by an HMAC of it so it outlives the person's data.
+
+    ``reason`` and ``channel`` are open text: the choices above are what the site itself
+    writes, other apps (data-subject requests) may name their own.
+    """
+
+    address_hash = models.CharField(_("Schlüssel-Hash der Adresse"), max_length=64)
+    scope = models.CharField(_("Geltungsbereich"), max_length=16, choices=SuppressionScope.choices)
+    reason = models.CharField(_("Grund"), max_length=40, choices=SuppressionReason.choices)
+    channel = models.CharField(_("Eingangsweg"), max_length=40, choices=Channel.choices)
+    on = models.DateField(_("Datum"))
+    reference = models.CharField(_("Aktenzeichen"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("eingetragen"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Sperre")
+        verbose_name_plural = _("Sperrliste (E-Mail-Sperren)")
+        ordering = ["-on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["address_hash", "scope"], name="newsletter_suppression_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scope__in=SuppressionScope.values),
+                name="newsletter_suppression_scope",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.address_hash[:12]}… ({self.get_scope_display()})"

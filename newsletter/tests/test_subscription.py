@@ -1,0 +1,160 @@
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from newsletter import services, suppression
+from newsletter.models import ConsentText, Subscriber
+from newsletter.tests import factories
+from privacy.registry import registry
+
+pytestmark = pytest.mark.django_db
+
+URL = "/newsletter/"
+
+
+def _post(client, capture, email, **extra):
+    version = ConsentText.objects.current("de").version
+    data = {"email": email, "name": "", "consent": "on", "consent_version": version, **extra}
+    with capture(execute=True):
+        return client.post(URL, data, REMOTE_ADDR="203.0.113.7")
+
+
+def _link(message) -> str:
+    return re.search(r"https?://\S+/newsletter/bestaetigen/\S+/", message.body).group(0)
+
+
+def test_form_shows_the_versioned_consent_text(client):
+    response = client.get(URL)
+    consent = ConsentText.objects.current("de")
+    assert consent.text in response.content.decode()
+    assert f'value="{consent.version}"' in response.content.decode()
+    english = client.get("/en/newsletter/")
+    assert ConsentText.objects.current("en").text in english.content.decode()
+
+
+def test_same_answer_for_new_pending_subscribed_and_blocked(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    factories.subscriber("subscribed@example.org")
+    factories.subscriber("pending@example.org", status="pending", confirm_nonce="abc")
+    suppression.suppress(
+        "blocked@example.org", scope="newsletter", reason="opt-out", channel="letter"
+    )
+    answers = []
+    for email in (
+        "new@example.org",
+        "pending@example.org",
+        "subscribed@example.org",
+        "blocked@example.org",
+    ):
+        response = _post(client, django_capture_on_commit_callbacks, email)
+        answers.append((response.status_code, response["Location"]))
+        follow = client.get(response["Location"])
+        answers.append((follow.status_code, follow.content))
+    assert answers[0::2] == [answers[0]] * 4
+    assert answers[1::2] == [answers[1]] * 4
+    assert sorted(m.to[0] for m in mailoutbox) == ["new@example.org", "pending@example.org"]
+    assert not Subscriber.objects.filter(email="blocked@example.org").exists()
+
+
+def test_double_opt_in_records_evidence_and_no_ip(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    _post(client, django_capture_on_commit_callbacks, "Neu@Example.org", name="Neue Person")
+    (mail,) = mailoutbox
+    link = _link(mail)
+    assert "neu@example.org" not in link.lower() and "neu%40" not in link.lower()
+    subscriber = Subscriber.objects.get(email="neu@example.org")
+    assert subscriber.status == "pending"
+    page = client.get(link)  # a link scanner opening the mail confirms nothing
+    assert "Newsletter bestätigen" in page.content.decode()
+    subscriber.refresh_from_db()
+    assert subscriber.status == "pending"
+    response = client.post(link)
+    assert "Anmeldung bestätigt" in response.content.decode()
+    subscriber.refresh_from_db()
+    consent = ConsentText.objects.current("de")
+    assert subscriber.status == "subscribed"
+    assert (subscriber.consent_version, subscriber.consent_hash) == (
+        consent.version,
+        consent.sha256,
+    )
+    assert subscriber.language == "de" and subscriber.form == "newsletter-page"
+    assert subscriber.requested_at <= subscriber.confirmed_at
+    assert subscriber.confirmation_message_id == mail.extra_headers["Message-ID"]
+    assert subscriber.name == "Neue Person"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM newsletter_subscriber")
+        assert "203.0.113.7" not in repr(cursor.fetchall())
+
+
+def test_link_works_once(client, mailoutbox, django_capture_on_commit_callbacks):
+    _post(client, django_capture_on_commit_callbacks, "once@example.org")
+    link = _link(mailoutbox[0])
+    assert "Anmeldung bestätigt" in client.post(link).content.decode()
+    again = client.post(link)
+    assert "Link ungültig" in again.content.decode()
+    assert "abgelaufen oder wurde schon verwendet" in client.get(link).content.decode()
+
+
+def test_a_new_request_replaces_the_old_link(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    _post(client, django_capture_on_commit_callbacks, "twice@example.org")
+    _post(client, django_capture_on_commit_callbacks, "twice@example.org")
+    old, new = (_link(m) for m in mailoutbox)
+    assert "Link ungültig" in client.post(old).content.decode()
+    assert "Anmeldung bestätigt" in client.post(new).content.decode()
+
+
+def test_link_expires_after_72_hours():
+    consent = ConsentText.objects.current("de")
+    start = timezone.now() - timedelta(hours=73)
+    subscriber = services.subscription_request(
+        email="late@example.org", name="", language="de", consent=consent, now=start
+    )
+    token = services.confirmation_url(subscriber).rstrip("/").rsplit("/", 1)[1]
+    assert services.subscription_confirm(token=token) is None
+    assert services.subscription_confirm(token=token, now=start + timedelta(hours=71)) is not None
+
+
+def test_unconfirmed_subscriptions_expire_by_registry_rule():
+    old = factories.subscriber("old@example.org", status="pending")
+    Subscriber.objects.filter(pk=old.pk).update(requested_at=timezone.now() - timedelta(hours=73))
+    factories.subscriber("fresh@example.org", status="pending")
+    factories.subscriber("confirmed@example.org", requested_at=timezone.now() - timedelta(days=30))
+    (rule,) = [r for r in registry.retention_rules if r.key == "newsletter-unconfirmed"]
+    expired = rule.expired(now=timezone.now())
+    assert list(expired.values_list("email", flat=True)) == ["old@example.org"]
+
+
+def test_consent_version_shown_is_recorded_even_after_a_new_version(
+    client, django_capture_on_commit_callbacks
+):
+    shown = ConsentText.objects.current("de")
+    ConsentText.objects.create(
+        version=shown.version + 1, language="de", text="Neu.", published_at=timezone.now()
+    )
+    _post(
+        client, django_capture_on_commit_callbacks, "v@example.org", consent_version=shown.version
+    )
+    assert Subscriber.objects.get(email="v@example.org").consent_version == shown.version
+
+
+def test_missing_consent_gives_a_german_message_and_keeps_input(client):
+    response = client.post(URL, {"email": "keep@example.org", "consent_version": 1})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Bitte bestätigen Sie die Einwilligung." in body
+    assert 'value="keep@example.org"' in body
+
+
+def test_english_pages_are_translated(client):
+    body = client.get(
+        reverse("newsletter:subscribe").replace("/newsletter/", "/en/newsletter/")
+    ).content.decode()
+    assert "Subscribe to the newsletter" in body

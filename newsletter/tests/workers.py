@@ -1,0 +1,92 @@
+"""Real Celery worker processes against the test database, Redis and an SMTP sink."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+from newsletter.models import ConsentText, Subscriber
+from newsletter.suppression import address_hash
+
+ROOT = Path(settings.BASE_DIR)
+CELERY = str(Path(sys.executable).with_name("celery"))
+
+
+def worker_env(*, smtp_port: int, **extra: str) -> dict[str, str]:
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "optigem_site.settings.dev",
+        "DEBUG": "false",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "SUPPRESSION_KEY": settings.SUPPRESSION_KEY,
+        "DATABASE_URL": url,
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_BROKER_URL": settings.REDIS_URL,
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "SITE_URL": "https://www.optigem.com",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def start_worker(env: dict[str, str], name: str) -> subprocess.Popen:
+    """One worker process that runs its tasks itself (``-P solo``), so kill -9 hits the sender."""
+    return subprocess.Popen(
+        [CELERY, "-A", "optigem_site", "worker", "-P", "solo", "-n", f"{name}@%h",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def broker():
+    from celery import Celery
+
+    return Celery("newsletter-test", broker=settings.REDIS_URL)
+
+
+def make_subscribers(count: int, *, domain: str = "example.org") -> None:
+    """Confirmed subscribers in bulk (``bulk_create`` skips ``save``, so hashes are set here)."""
+    from django.utils import timezone
+
+    consent = ConsentText.objects.current("de")
+    now = timezone.now()
+    batch = []
+    for n in range(count):
+        email = f"leser{n}@{domain}"
+        batch.append(
+            Subscriber(
+                email=email, address_hash=address_hash(email), status="subscribed",
+                language="de", consent_text=consent, consent_version=consent.version,
+                consent_hash=consent.sha256, form="bench", requested_at=now, confirmed_at=now,
+            )
+        )  # fmt: skip
+        if len(batch) == 5000:
+            Subscriber.objects.bulk_create(batch)
+            batch = []
+    Subscriber.objects.bulk_create(batch)
+
+
+def wait_until(predicate, *, timeout: float, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()

@@ -1,0 +1,142 @@
+"""Handing one message to the mail server so that "marked sent" and "sent" cannot drift apart.
+
+For SMTP the row is marked sent in the database *before* the final ``.`` of the DATA command
+is written. A server discards a message whose DATA never ended (RFC 5321, 4.1.1.4), so a
+worker killed at any moment either had not committed (the server never accepted the message;
+the row is sent again later, with the same Message-ID) or had committed (the message is on
+its way). The commit is conditional on the worker still holding its claim on the row: when it
+returns nothing, another worker owns the row, the connection is dropped without the final dot,
+and nothing is delivered twice. What remains is the time between the commit and one
+``write()``, a few microseconds, in which a crash loses one message instead of doubling it.
+
+Other backends (console in the demo, locmem in tests) get the commit first, then the message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.policy
+import enum
+import re
+import smtplib
+import socket
+from collections.abc import Callable
+
+from django.core.mail import get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+
+from .compose import Outgoing
+
+
+class Result(enum.Enum):
+    ACCEPTED = "accepted"
+    LOST_CLAIM = "lost-claim"
+    TEMPORARY = "temporary"
+    PERMANENT = "permanent"
+
+
+class HandOff:
+    """The outcome of one hand-off: the result, the SMTP code, and whether it was committed."""
+
+    def __init__(self, result: Result, code: int = 0, committed: bool = False):
+        self.result, self.code, self.committed = result, code, committed
+
+    def __repr__(self):
+        return f"HandOff({self.result.value}, {self.code}, committed={self.committed})"
+
+
+Commit = Callable[[], bool]
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+")
+
+
+def _classify(code: int) -> Result:
+    return Result.TEMPORARY if 400 <= code < 500 else Result.PERMANENT
+
+
+class Transport:
+    """One open connection to the configured mail backend, reused for a batch of messages."""
+
+    def __init__(self):
+        self.backend = get_connection()
+        self.smtp = isinstance(self.backend, SmtpBackend)
+        self._tuned: smtplib.SMTP | None = None
+        self._envelope: dict[str, str] = {}
+
+    def __enter__(self) -> Transport:
+        self.backend.open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.backend.close()
+
+    def send(self, outgoing: Outgoing, commit: Commit) -> HandOff:
+        if not self.smtp:
+            if not commit():
+                return HandOff(Result.LOST_CLAIM)
+            self.backend.send_messages([outgoing.as_message()])
+            return HandOff(Result.ACCEPTED, 250, committed=True)
+        try:
+            return self._smtp_send(outgoing, commit)
+        except (smtplib.SMTPException, OSError):
+            self._reset()
+            raise
+
+    def _connection(self) -> smtplib.SMTP:
+        self.backend.open()
+        smtp = self.backend.connection
+        if smtp is not self._tuned:
+            # The final dot is a separate small write: without TCP_NODELAY, Nagle's algorithm
+            # holds it back until the server's delayed ACK, about 40 ms per message.
+            smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._tuned = smtp
+        return smtp
+
+    def _prepared(self, address: str) -> str:
+        """The envelope address; the header parser runs once per distinct address form."""
+        if address not in self._envelope:
+            if len(self._envelope) > 16:
+                self._envelope.clear()
+            self._envelope[address] = self.backend.prep_address(address)
+        return self._envelope[address]
+
+    def _reset(self) -> None:
+        """Drop the connection (discarding any unfinished DATA) and open a new one lazily."""
+        connection, self.backend.connection = self.backend.connection, None
+        if connection is not None:
+            with contextlib.suppress(OSError):
+                connection.close()
+
+    def _smtp_send(self, outgoing: Outgoing, commit: Commit) -> HandOff:
+        smtp = self._connection()
+        smtp.ehlo_or_helo_if_needed()
+        sender = self._prepared(outgoing.sender)
+        recipient = outgoing.recipient
+        if not PLAIN_ADDRESS.fullmatch(recipient):  # parse only what is not a plain addr-spec
+            recipient = self.backend.prep_address(recipient)
+        if smtp.has_extn("8bitmime"):
+            options, data = ["BODY=8BITMIME"], outgoing.as_bytes()
+        else:  # a server without 8BITMIME gets quoted-printable, built in full
+            options = []
+            data = outgoing.as_message().message(policy=email.policy.SMTP).as_bytes()
+        for command in (lambda: smtp.mail(sender, options), lambda: smtp.rcpt(recipient)):
+            code, _reply = command()
+            if code not in (250, 251):
+                smtp.rset()
+                return HandOff(_classify(code), code)
+        code, _reply = smtp.docmd("data")
+        if code != 354:
+            smtp.rset()
+            return HandOff(_classify(code), code)
+        payload = _LEADING_DOT.sub(b"..", data)
+        if not payload.endswith(b"\r\n"):
+            payload += b"\r\n"
+        smtp.send(payload)
+        if not commit():
+            self._reset()
+            return HandOff(Result.LOST_CLAIM)
+        smtp.send(b".\r\n")
+        code, _reply = smtp.getreply()
+        if code == 250:
+            return HandOff(Result.ACCEPTED, code, committed=True)
+        return HandOff(_classify(code), code, committed=True)
