@@ -172,7 +172,7 @@ def _release(claim: str) -> None:
 
 
 MARK_SENT_SQL = (
-    "UPDATE newsletter_delivery SET status = %s, sent_at = %s "
+    f"UPDATE {Delivery._meta.db_table} SET status = %s, sent_at = %s "
     "WHERE id = %s AND claim = %s AND status = %s"
 )
 

@@ -97,7 +97,8 @@ def suppress(
 
 
 SUPPRESSED_SQL = (
-    "SELECT 1 FROM newsletter_suppression WHERE address_hash = %s AND scope IN (%s, %s) LIMIT 1"
+    f"SELECT 1 FROM {Suppression._meta.db_table} "
+    "WHERE address_hash = %s AND scope IN (%s, %s) LIMIT 1"
 )
 
 

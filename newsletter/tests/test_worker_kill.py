@@ -17,6 +17,7 @@ from newsletter.tests.workers import (
     stop,
     wait_until,
     worker_env,
+    worker_log,
 )
 
 RECIPIENTS = 300
@@ -42,7 +43,7 @@ def test_kill_9_mid_send_resumes_without_duplicate_or_loss(postgres, redis_clien
     try:
         app.send_task("newsletter.tasks.deliveries_send", args=[mailing.pk])
         assert wait_until(lambda: len(smtp_sink.received) >= RECIPIENTS // 3, timeout=60), (
-            first.stderr.read1().decode() if first.poll() is not None else "worker sent nothing"
+            worker_log(first)
         )
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)

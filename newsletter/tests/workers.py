@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,12 +38,23 @@ def worker_env(*, smtp_port: int, **extra: str) -> dict[str, str]:
 
 
 def start_worker(env: dict[str, str], name: str) -> subprocess.Popen:
-    """One worker process that runs its tasks itself (``-P solo``), so kill -9 hits the sender."""
-    return subprocess.Popen(
+    """One worker process that runs its tasks itself (``-P solo``), so kill -9 hits the sender.
+
+    Its log goes to a temporary file (``process.log``), never to a pipe nobody drains.
+    """
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the process object)
+    process = subprocess.Popen(
         [CELERY, "-A", "optigem_site", "worker", "-P", "solo", "-n", f"{name}@%h",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
     )  # fmt: skip
+    process.log = log
+    return process
+
+
+def worker_log(process: subprocess.Popen) -> str:
+    process.log.seek(0)
+    return process.log.read().decode(errors="replace")[-4000:]
 
 
 def stop(process: subprocess.Popen) -> None:
