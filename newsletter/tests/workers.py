@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-from newsletter.models import ConsentText, Subscriber
+from newsletter.models import Subscriber
 from newsletter.suppression import address_hash
 
 ROOT = Path(settings.BASE_DIR)
@@ -77,7 +77,9 @@ def make_subscribers(count: int, *, domain: str = "example.org") -> None:
     """Confirmed subscribers in bulk (``bulk_create`` skips ``save``, so hashes are set here)."""
     from django.utils import timezone
 
-    consent = ConsentText.objects.current("de")
+    from newsletter.tests.factories import consent_text
+
+    consent = consent_text()
     now = timezone.now()
     batch = []
     for n in range(count):
