@@ -70,7 +70,8 @@ def stop(process: subprocess.Popen) -> None:
 def broker():
     from celery import Celery
 
-    return Celery("newsletter-test", broker=settings.REDIS_URL)
+    # Not the current app: shared tasks of later tests must stay bound to the site's (eager) app.
+    return Celery("newsletter-test", broker=settings.REDIS_URL, set_as_current=False)
 
 
 def make_subscribers(count: int, *, domain: str = "example.org") -> None:
