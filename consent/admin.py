@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import AuditedModelAdmin
 
-from .models import ConsentReceipt
+from .models import RECEIPT_FIELDS, ConsentReceipt
 
 
 @admin.register(ConsentReceipt)
@@ -17,16 +17,7 @@ class ConsentReceiptAdmin(AuditedModelAdmin):
     search_fields = ["consent_id"]
     search_help_text = _("Einwilligungs-ID, wie sie in den Cookie-Einstellungen steht")
     date_hierarchy = "given_at"
-    readonly_fields = [
-        "consent_id",
-        "given_at",
-        "action",
-        "categories",
-        "policy_version",
-        "consent_hash",
-        "texts_hash",
-        "language",
-    ]
+    readonly_fields = RECEIPT_FIELDS
     fields = readonly_fields
 
     @admin.display(description=_("erlaubte Kategorien"))

@@ -10,6 +10,19 @@ class ConsentAction(models.TextChoices):
     CUSTOM = "custom", _("Eigene Auswahl")
 
 
+# A receipt's fields in the order staff read them: the admin's form and the CSV export's columns.
+RECEIPT_FIELDS = (
+    "consent_id",
+    "given_at",
+    "action",
+    "categories",
+    "policy_version",
+    "consent_hash",
+    "texts_hash",
+    "language",
+)
+
+
 class ConsentReceiptQuerySet(models.QuerySet):
     def for_consent_id(self, consent_id: uuid.UUID | str) -> "ConsentReceiptQuerySet":
         return self.filter(consent_id=consent_id).order_by("given_at", "pk")

@@ -7,20 +7,11 @@ from datetime import date, datetime, time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from consent.models import ConsentReceipt
+from consent.models import RECEIPT_FIELDS, ConsentReceipt
 from privacy.audit import audit_log
 from privacy.models import AuditAction
 
-COLUMNS = (
-    "consent_id",
-    "given_at",
-    "action",
-    "categories",
-    "policy_version",
-    "consent_hash",
-    "texts_hash",
-    "language",
-)
+COLUMNS = RECEIPT_FIELDS
 
 
 class Command(BaseCommand):
