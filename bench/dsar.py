@@ -17,6 +17,7 @@ import statistics
 import sys
 import time
 import uuid
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -31,6 +32,7 @@ from django.db import connection, models  # noqa: E402
 from django.template.loader import render_to_string  # noqa: E402
 from django.utils import timezone, translation  # noqa: E402
 
+from cloud import crypto  # noqa: E402
 from dsar.discovery import access_answer, discover  # noqa: E402
 from dsar.models import SubjectRequest, email_digest  # noqa: E402
 from privacy.registry import Holder, registry  # noqa: E402
@@ -41,6 +43,11 @@ REPEAT = 7
 # Values a template row needs beyond what the field types suggest (to satisfy constraints).
 TEMPLATE_VALUES: dict[str, dict] = {
     "dsar.SubjectRequest": {"wants_access": True, "requester_name": "Bench"},
+    "privacy.LegalHold": {"content_type": None, "object_id": ""},  # a hold on an address
+    "contact.Inquiry": {"event": None},  # a contact request (only training has an event)
+    "cloud.Receipt": {
+        "refund_account_encrypted": crypto.encrypt('{"paypal": "bench@example.org"}')
+    },
 }
 # Columns that hold a person's key in another form than the plain address, as SQL of ``g``.
 KEY_COLUMNS: dict[str, dict[str, str]] = {
@@ -74,6 +81,8 @@ def _value_for(field: models.Field):
             return "template@example.org"
         case "JSONField":
             return {}
+        case "DecimalField":
+            return Decimal("1.00")
         case "UUIDField":
             return uuid.uuid4()
         case (
@@ -96,6 +105,8 @@ def template_row(model: type[models.Model]) -> models.Model:
         if field.is_relation:
             related = field.related_model
             values[field.name] = related._default_manager.first() or template_row(related)
+        elif field.unique and field.get_internal_type() == "UUIDField":
+            values[field.name] = uuid.uuid4()
         elif field.unique:
             values[field.name] = f"t{uuid.uuid4().hex[:12]}"
         else:
@@ -123,14 +134,21 @@ def fill(model: type[models.Model], n: int, email_lookups=(), key_sql=None) -> N
     template = template_row(model)
     direct, related = email_paths(model, email_lookups)
     offsets = {}
+    unique = {f.column for f in model._meta.concrete_fields if f.unique and not f.primary_key}
+    in_constraint = {
+        model._meta.get_field(name).column
+        for constraint in model._meta.constraints
+        if isinstance(constraint, models.UniqueConstraint)
+        for name in constraint.fields
+    }
     for column, (related_model, lookups) in related.items():
-        count = max(n // 100, 1)
+        # One related row per row where the link is unique, else one per hundred rows.
+        count = n if column in unique | in_constraint else max(n // 100, 1)
         start = (related_model._default_manager.aggregate(m=models.Max("pk"))["m"] or 0) + 1
         fill(related_model, count, lookups)
         offsets[column] = (start + 1, count)  # +1: the related template row came first
     quote = connection.ops.quote_name
     columns, exprs = [], []
-    unique = {f.column for f in model._meta.concrete_fields if f.unique and not f.primary_key}
     for field in model._meta.concrete_fields:
         if field.primary_key:
             continue
@@ -142,6 +160,8 @@ def fill(model: type[models.Model], n: int, email_lookups=(), key_sql=None) -> N
         elif column in offsets:
             start, count = offsets[column]
             expr = f"{start} + ((g - 1) %% {count})"
+        elif column in unique and field.get_internal_type() == "UUIDField":
+            expr = "md5(random()::text || g)::uuid"
         elif column in unique:
             expr = f"t.{quote(column)} || g"
         else:

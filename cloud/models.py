@@ -9,6 +9,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from . import crypto
@@ -283,6 +284,8 @@ class Receipt(models.Model):
                 fields=["organisation", "submitter", "created_at"], name="cloud_receipt_org_sub"
             ),
             models.Index(fields=["organisation", "reviewed_at"], name="cloud_receipt_org_reviewed"),
+            # Data-subject requests find receipts by the submitter's address (``__iexact``).
+            models.Index(Upper("submitter_email"), name="cloud_receipt_email_upper"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -371,6 +374,7 @@ class Invitation(models.Model):
         verbose_name_plural = _("Einladungen")
         default_manager_name = "all_tenants"
         ordering = ["-created_at"]
+        indexes = [models.Index(Upper("email"), name="cloud_invitation_email_upper")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(role__in=Role.values), name="cloud_invitation_role_valid"

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -170,6 +171,9 @@ class Inquiry(models.Model):
         verbose_name_plural = _("Anfragen")
         ordering = ["-created_at"]
         indexes = [
+            # Data-subject requests find a person's requests by either address (``__iexact``).
+            models.Index(Upper("email"), name="inquiry_email_upper"),
+            models.Index(Upper("guardian_email"), name="inquiry_guardian_email_upper"),
             models.Index(
                 fields=["created_at"],
                 name="inquiry_unsent_mail",

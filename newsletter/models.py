@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from privacy.registry import normalise_email
@@ -138,6 +139,7 @@ class Subscriber(models.Model):
         verbose_name = _("Newsletter-Abonnent")
         verbose_name_plural = _("Newsletter-Abonnenten")
         ordering = ["-requested_at"]
+        indexes = [models.Index(Upper("email"), name="newsletter_subscriber_upper")]
         constraints = [
             models.UniqueConstraint(
                 fields=["email"],
@@ -193,6 +195,7 @@ class Customer(models.Model):
         verbose_name = _("Kunde oder Interessent")
         verbose_name_plural = _("Kunden und Interessenten")
         ordering = ["organisation", "name", "email"]
+        indexes = [models.Index(Upper("email"), name="newsletter_customer_upper")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(relationship__in=Relationship.values),
@@ -324,7 +327,11 @@ class Delivery(models.Model):
                 name="newsletter_delivery_status",
             ),
         ]
-        indexes = [models.Index(fields=["mailing", "status"], name="newsletter_delivery_queue")]
+        indexes = [
+            models.Index(fields=["mailing", "status"], name="newsletter_delivery_queue"),
+            # Data-subject requests find a person's deliveries by address (``__iexact``).
+            models.Index(Upper("address"), name="newsletter_delivery_addr_upper"),
+        ]
 
     def __str__(self):
         return f"{self.mailing_id}/{self.pk} {self.status}"

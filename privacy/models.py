@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -134,6 +135,8 @@ class LegalHold(models.Model):
         verbose_name = _("Legal Hold (Löschsperre)")
         verbose_name_plural = _("Legal Holds (Löschsperren)")
         ordering = ["-until", "-id"]
+        # Discovery and the deletion run look holds up by address (``email__iexact``).
+        indexes = [models.Index(Upper("email"), name="privacy_legalhold_email_upper")]
         constraints = [
             models.CheckConstraint(
                 condition=(models.Q(content_type__isnull=False, email="") & ~models.Q(object_id=""))
