@@ -34,8 +34,8 @@ from django.utils import timezone, translation  # noqa: E402
 
 from cloud import crypto  # noqa: E402
 from dsar.discovery import access_answer, discover  # noqa: E402
-from dsar.models import SubjectRequest, email_digest  # noqa: E402
-from privacy.registry import Holder, registry  # noqa: E402
+from dsar.models import SubjectRequest  # noqa: E402
+from privacy.registry import Holder, address_digest, registry  # noqa: E402
 
 GOAL_MS = 50.0
 REPEAT = 7
@@ -55,7 +55,7 @@ KEY_COLUMNS: dict[str, dict[str, str]] = {
 }
 # After filling: give row ``g = target`` the real key for the target address.
 TARGET_KEYS: dict[str, callable] = {
-    "dsar.Restriction": lambda address: {"email_digest": email_digest(address)},
+    "dsar.Restriction": lambda address: {"email_digest": address_digest(address)},
 }
 
 

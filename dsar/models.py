@@ -11,17 +11,11 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from privacy.registry import normalise_email
+from privacy.registry import address_digest, normalise_email
 
 from . import clock
-
-
-def email_digest(address: str) -> str:
-    """A keyed hash of the normalised address: finds a person again without storing the address."""
-    return salted_hmac("dsar.email", normalise_email(address), algorithm="sha256").hexdigest()
 
 
 class Channel(models.TextChoices):
@@ -178,7 +172,7 @@ class SubjectRequest(models.Model):
         self.due_on = self.compute_due_on()
         self.email = self.email.strip()
         if self.email:
-            self.email_digest = email_digest(self.email)
+            self.email_digest = address_digest(self.email)
         super().save(*args, **kwargs)
 
     def clean(self):
@@ -236,7 +230,7 @@ class RestrictionQuerySet(models.QuerySet):
         return self.filter(lifted_at__isnull=True)
 
     def for_address(self, address: str):
-        return self.filter(email_digest=email_digest(address))
+        return self.filter(email_digest=address_digest(address))
 
 
 class Restriction(models.Model):

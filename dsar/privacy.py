@@ -13,14 +13,15 @@ from privacy.registry import (
     ProcessingActivity,
     RetentionHold,
     RetentionRule,
+    address_digest,
     registry,
 )
 
-from .models import Restriction, Status, SubjectRequest, email_digest
+from .models import Restriction, Status, SubjectRequest
 
 
 def _restricted(address: str, kind: str) -> bool:
-    return Restriction.objects.active().filter(email_digest=email_digest(address)).exists()
+    return Restriction.objects.active().filter(email_digest=address_digest(address)).exists()
 
 
 def _held_by_open_request(rule: RetentionRule, rows: models.QuerySet) -> models.QuerySet:

@@ -7,9 +7,9 @@ the holder's ``email_fields`` and looks for an active restriction of one of them
 
 from django.db import models
 
-from privacy.registry import registry
+from privacy.registry import address_digest, registry
 
-from .models import Restriction, email_digest
+from .models import Restriction
 
 # The request and restriction records are how a restriction is handled, so they stay editable.
 EXEMPT_APPS = frozenset({"dsar"})
@@ -35,5 +35,5 @@ def is_restricted(obj: models.Model | None) -> bool:
     """Whether ``obj`` is personal data of someone whose processing is restricted."""
     if obj is None or obj._meta.app_label in EXEMPT_APPS:
         return False
-    digests = {email_digest(address) for address in addresses_of(obj)}
+    digests = {address_digest(address) for address in addresses_of(obj)}
     return bool(digests) and Restriction.objects.active().filter(email_digest__in=digests).exists()

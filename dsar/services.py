@@ -20,11 +20,11 @@ from newsletter.models import SuppressionReason, SuppressionScope
 from newsletter.suppression import suppress
 from privacy.audit import audit_log
 from privacy.models import AuditAction, LegalHold
-from privacy.registry import Holder, MailKind, normalise_email, registry
+from privacy.registry import Holder, MailKind, address_digest, normalise_email, registry
 
 from . import clock, leakcheck
 from .discovery import Finding, access_answer, discover, statutory_rules
-from .models import Restriction, Status, SubjectRequest, email_digest
+from .models import Restriction, Status, SubjectRequest
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def request_restrict(
     """Restrict processing of the requester's data (Art. 18): no mail, read-only in the admin."""
     _require_open(request)
     _require_verified(request)
-    digest = email_digest(request.email)
+    digest = address_digest(request.email)
     if Restriction.objects.active().filter(email_digest=digest).exists():
         raise ValidationError(_("Die Verarbeitung ist für diese Adresse bereits eingeschränkt."))
     restriction = Restriction(
@@ -327,7 +327,7 @@ def request_complete(*, request: SubjectRequest, actor: Actor, today: date) -> S
     """Close the request and reduce it to what proves the answer (kept three years)."""
     _require_open(request)
     if request.email:
-        request.email_digest = email_digest(request.email)
+        request.email_digest = address_digest(request.email)
     request.status, request.completed_on = Status.COMPLETED, today
     request.email, request.postal_address = "", ""
     request.save()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import AuditedModelAdmin, audit_log
 from privacy.models import AuditAction
+from privacy.registry import address_digest
 
 from . import services
 from .compose import Rendered
@@ -28,7 +29,7 @@ from .models import (
     SuppressionReason,
     SuppressionScope,
 )
-from .suppression import address_hash, is_suppressed, suppress, suppressed_hashes
+from .suppression import is_suppressed, suppress, suppressed_hashes
 
 
 @admin.register(ConsentText)
@@ -194,7 +195,7 @@ class WrittenUnsubscriptionMixin:
                 reference=data["reference"],
             )
             for subscriber in Subscriber.objects.filter(
-                address_hash=address_hash(data["email"]), unsubscribe_reference=data["reference"]
+                address_hash=address_digest(data["email"]), unsubscribe_reference=data["reference"]
             ):
                 audit_log(actor=request.user, action=AuditAction.CHANGE, obj=subscriber)
             if data["newsletter"]:
@@ -382,7 +383,7 @@ class SuppressionAdmin(AuditedModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         if "@" in search_term:
-            return queryset.filter(address_hash=address_hash(search_term)), False
+            return queryset.filter(address_hash=address_digest(search_term)), False
         return super().get_search_results(request, queryset, search_term)
 
     def has_change_permission(self, request, obj=None):

@@ -16,10 +16,10 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from privacy.registry import normalise_email
+from privacy.registry import address_digest, normalise_email
 
 from .models import Customer, Relationship
-from .suppression import address_hash, suppressed_hashes
+from .suppression import suppressed_hashes
 
 COLUMNS = ("name", "email", "organisation", "relationship", "source")
 HEADER_ALIASES = {
@@ -141,7 +141,7 @@ def customers_import(
             )
             if not problem and values["email"] in seen:
                 problem = _("Die Adresse steht weiter oben schon in der Datei.")
-            if not problem and address_hash(values["email"]) in blocked:
+            if not problem and address_digest(values["email"]) in blocked:
                 problem = _("Für diese Adresse besteht eine E-Mail-Sperre; nicht importiert.")
             if problem:
                 report.rejected.append(Rejected(line, values, problem))

@@ -161,10 +161,10 @@ class Subscriber(models.Model):
         return self.email
 
     def save(self, *args, **kwargs):
-        from .suppression import address_hash
+        from privacy.registry import address_digest
 
         self.email = normalise_email(self.email)
-        self.address_hash = address_hash(self.email)
+        self.address_hash = address_digest(self.email)
         super().save(*args, **kwargs)
 
     @property
@@ -207,10 +207,10 @@ class Customer(models.Model):
         return f"{self.name} <{self.email}>" if self.name else self.email
 
     def save(self, *args, **kwargs):
-        from .suppression import address_hash
+        from privacy.registry import address_digest
 
         self.email = normalise_email(self.email)
-        self.address_hash = address_hash(self.email)
+        self.address_hash = address_digest(self.email)
         super().save(*args, **kwargs)
 
 

@@ -217,7 +217,7 @@ registry.register(
     NoPersonalData(
         model="newsletter.Suppression",
         reason=_(
-            "Nur HMAC-SHA256-Hashes der Adresse mit geheimem Schlüssel (SUPPRESSION_KEY), "
+            "Nur HMAC-SHA256-Hashes der Adresse mit geheimem Schlüssel (ADDRESS_HASH_KEY), "
             "Geltungsbereich, Grund, Eingangsweg, Datum und Aktenzeichen: ohne den Schlüssel "
             "auf keine Person zurückzuführen. Die Sperre muss die Löschung überdauern "
             "(Art. 17 Abs. 3 lit. b, Art. 21 Abs. 3 DSGVO), sonst würde eine gelöschte "

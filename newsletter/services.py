@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from privacy.registry import MailKind, normalise_email, registry
+from privacy.registry import MailKind, address_digest, normalise_email, registry
 
 from .compose import Rendered
 from .delivery import message_id_domain, recipient_rows
@@ -26,7 +26,7 @@ from .models import (
     SubscriberStatus,
     SuppressionReason,
 )
-from .suppression import address_hash, hash_suppressed, suppress, suppress_hash
+from .suppression import hash_suppressed, suppress, suppress_hash
 from .tokens import confirmation_token, read_confirmation_token, read_unsubscribe_token
 from .transport import Transport
 
@@ -53,7 +53,7 @@ def subscription_request(
     """
     now = now or timezone.now()
     address = normalise_email(email)
-    if hash_suppressed(address_hash(address), "newsletter"):
+    if hash_suppressed(address_digest(address), "newsletter"):
         return None
     evidence = {
         "name": name.strip(),
@@ -207,7 +207,7 @@ def unsubscription_record_written(
     The newsletter subscription ends with the channel and reference as proof; customer mails
     get the E-Mail-Sperre. Returns the number of newsletter subscriptions ended.
     """
-    hashed = address_hash(email)
+    hashed = address_digest(email)
     ended = 0
     if newsletter:
         moment = now or timezone.make_aware(datetime.combine(on, datetime.min.time()))
@@ -250,7 +250,7 @@ def mailing_send_test(*, mailing: Mailing, to: str) -> None:
     """Send the mailing to one staff address, marked as a test; no delivery row is written."""
     probe = Delivery(
         address=normalise_email(to),
-        address_hash=address_hash(to),
+        address_hash=address_digest(to),
         language=translation.get_language() or "de",
         message_id=make_msgid(domain=message_id_domain()),
     )

@@ -1,8 +1,8 @@
 """The suppression list: who must not be mailed, kept as keyed hashes that outlive erasure.
 
-An entry holds HMAC-SHA256(key, normalised address), never the address: without the key
-(``SUPPRESSION_KEY``) the table cannot be turned back into addresses, yet any address we are
-about to mail or import can be checked against it. Erasing a person's data therefore leaves
+An entry holds ``privacy.registry.address_digest`` of the address (HMAC-SHA256 with
+``ADDRESS_HASH_KEY``), never the address: without the key the table cannot be turned back into
+addresses, yet any address we are about to mail or import can be checked against it. Erasing a person's data therefore leaves
 the block in force (Art. 17(3)(b) and 21(3) GDPR: an objection must keep working).
 
 Scopes: ``newsletter``, ``customer`` (the E-Mail-Sperre of customer mails) and ``all`` (both).
@@ -12,33 +12,16 @@ Scopes: ``newsletter``, ``customer`` (the E-Mail-Sperre of customer mails) and `
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import date
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from privacy.registry import MailKind, normalise_email
+from privacy.registry import MailKind, address_digest
 
 from .models import Suppression, SuppressionScope
 
 SCOPES = tuple(SuppressionScope.values)
-
-
-def _key() -> bytes:
-    configured = getattr(settings, "SUPPRESSION_KEY", "")
-    if configured:
-        return configured.encode()
-    return hashlib.sha256(
-        b"optigem.newsletter.suppression:" + settings.SECRET_KEY.encode()
-    ).digest()
-
-
-def address_hash(address: str) -> str:
-    """The keyed hash under which an address is suppressed (and looked up in bulk)."""
-    return hmac.new(_key(), normalise_email(address).encode(), hashlib.sha256).hexdigest()
 
 
 def covering_scopes(scope: str) -> list[str]:
@@ -87,7 +70,7 @@ def suppress(
 ) -> Suppression:
     """Never mail ``address`` again within ``scope`` (newsletter, customer or all)."""
     return suppress_hash(
-        address_hash(address),
+        address_digest(address),
         scope=scope,
         reason=reason,
         channel=channel,
@@ -116,7 +99,7 @@ def hash_suppressed(hashed: str, scope: str) -> bool:
 
 def is_suppressed(address: str, scope: str) -> bool:
     """Whether mail of ``scope`` to ``address`` is blocked."""
-    return hash_suppressed(address_hash(address), scope)
+    return hash_suppressed(address_digest(address), scope)
 
 
 def suppressed_hashes(scope: str):

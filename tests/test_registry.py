@@ -20,6 +20,7 @@ from privacy.registry import (
     Period,
     Registry,
     RetentionRule,
+    address_digest,
     normalise_email,
     registry,
 )
@@ -140,3 +141,12 @@ def test_retention_rule_selects_rows_past_their_period():
     )
     audit_log(actor=None, action="view", model=AuditEntry, object_id=2, now=now.replace(2023, 6, 2))
     assert list(rule.expired(now=now)) == [old]
+
+
+def test_address_digest_is_keyed_and_ignores_case_and_spaces(settings):
+    settings.ADDRESS_HASH_KEY = "key-one"
+    digest = address_digest(" Anna@Example.ORG ")
+    assert digest == address_digest("anna@example.org")
+    assert "anna" not in digest and len(digest) == 64
+    settings.ADDRESS_HASH_KEY = "key-two"
+    assert address_digest("anna@example.org") != digest

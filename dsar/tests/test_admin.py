@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
 
-from dsar.models import Restriction, RestrictionGround, SubjectRequest, email_digest
+from dsar.models import Restriction, RestrictionGround, SubjectRequest
 from privacy.models import AuditAction, AuditEntry
-from privacy.registry import registry
+from privacy.registry import address_digest, registry
 
 from .factories import ADDRESS, make_request, make_staff
 
@@ -157,7 +157,7 @@ def test_restricted_persons_rows_are_read_only_until_lifted(client, audited_user
     change = f"{audited_user_admin}auth/user/{customer.pk}/change/"
     assert 'name="_save"' in client.get(change).text
     restriction = Restriction.objects.create(
-        email_digest=email_digest(ADDRESS), ground=RestrictionGround.ACCURACY
+        email_digest=address_digest(ADDRESS), ground=RestrictionGround.ACCURACY
     )
     assert 'name="_save"' not in client.get(change).text
     assert client.post(change, {"username": "x"}).status_code == 403
@@ -168,7 +168,7 @@ def test_restricted_persons_rows_are_read_only_until_lifted(client, audited_user
 
 def test_lifting_a_restriction_in_the_admin_is_logged(officer_client):
     restriction = Restriction.objects.create(
-        email_digest=email_digest(ADDRESS), ground=RestrictionGround.OBJECTION
+        email_digest=address_digest(ADDRESS), ground=RestrictionGround.OBJECTION
     )
     url = f"/admin/dsar/restriction/{restriction.pk}/lift/"
     assert "Dieses Feld" in officer_client.post(url, {"reason": ""}).text

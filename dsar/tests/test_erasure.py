@@ -26,13 +26,13 @@ from contact.models import Inquiry, Kind, MailState
 from contact.tests.factories import make_event
 from dsar import services
 from dsar.leakcheck import find_address
-from dsar.models import Restriction, RestrictionGround, email_digest
+from dsar.models import Restriction, RestrictionGround
 from newsletter.models import Delivery, DeliveryStatus, MailingKind, Suppression
-from newsletter.suppression import address_hash, is_suppressed
+from newsletter.suppression import is_suppressed
 from newsletter.tests import factories as newsletter_factories
 from privacy.audit import audit_log
 from privacy.models import AuditAction, AuditEntry, LegalHold
-from privacy.registry import HGB_257, MailKind, Period, RetentionRule, registry
+from privacy.registry import HGB_257, MailKind, Period, RetentionRule, address_digest, registry
 
 from .conftest import ACCOUNTS
 from .factories import ADDRESS, make_request, make_staff
@@ -55,7 +55,7 @@ def _audit_entries(address: str) -> None:
 
 def _lifted_restriction(address: str) -> None:
     Restriction.objects.create(
-        email_digest=email_digest(address),
+        email_digest=address_digest(address),
         ground=RestrictionGround.ACCURACY,
         lifted_at="2025-06-01T10:00:00+02:00",
         lift_reason="Richtigkeit geklärt",
@@ -131,7 +131,7 @@ def _newsletter_and_customer_mail(address: str) -> None:
         Delivery.objects.create(
             mailing=mailing,
             address=address,
-            address_hash=address_hash(address),
+            address_hash=address_digest(address),
             status=DeliveryStatus.SENT,
             message_id=f"<{mailing.pk}.1@optigem.com>",
             created_at=timezone.now(),

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from dsar import services
 from dsar.discovery import discover
-from dsar.models import Restriction, RestrictionGround, Status, SubjectRequest, email_digest
+from dsar.models import Restriction, RestrictionGround, Status, SubjectRequest
 from privacy.models import AuditAction, AuditEntry
-from privacy.registry import MailKind, registry
+from privacy.registry import MailKind, address_digest, registry
 
 from .factories import ADDRESS, make_request, make_staff
 
@@ -115,7 +115,7 @@ def test_restriction_blocks_every_kind_of_mail_until_lifted():
 
 def test_a_restriction_needs_a_reason_to_be_lifted():
     restriction = Restriction.objects.create(
-        email_digest=email_digest(ADDRESS), ground=RestrictionGround.OBJECTION
+        email_digest=address_digest(ADDRESS), ground=RestrictionGround.OBJECTION
     )
     with pytest.raises(ValidationError, match="Grund"):
         services.restriction_lift(restriction=restriction, actor=None, reason=" ", now=NOW)
@@ -160,7 +160,7 @@ def test_completion_reduces_the_request_to_proof_kept_three_years():
     services.request_complete(request=request, actor=None, today=date(2026, 2, 20))
     request.refresh_from_db()
     assert (request.status, request.email, request.postal_address) == (Status.COMPLETED, "", "")
-    assert request.email_digest == email_digest(ADDRESS)
+    assert request.email_digest == address_digest(ADDRESS)
     (rule,) = [r for r in registry.retention_rules if r.key == "dsar-requests"]
     kept = datetime(2029, 2, 19, tzinfo=NOW.tzinfo)
     assert not rule.expired(now=kept).filter(pk=request.pk).exists()

@@ -4,8 +4,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from dsar.models import Restriction, RestrictionGround, email_digest
+from dsar.models import Restriction, RestrictionGround
 from dsar.tasks import remind_due_requests
+from privacy.registry import address_digest
 
 from .factories import make_request, make_staff
 
@@ -23,7 +24,7 @@ def test_reminder_mails_the_datenschutz_group_about_requests_due_within_seven_da
     make_staff("helper", email="helper@optigem.example")
     make_staff("support", group="Support", email="support@optigem.example")
     Restriction.objects.create(
-        email_digest=email_digest("helper@optigem.example"), ground=RestrictionGround.OBJECTION
+        email_digest=address_digest("helper@optigem.example"), ground=RestrictionGround.OBJECTION
     )
     soon = make_request(
         received_on=today - timedelta(days=25), identity_verified_on=today - timedelta(days=25)

@@ -16,8 +16,8 @@ def test_entry_holds_only_a_keyed_hash_of_the_normalised_address(settings):
     assert "anna" not in entry.address_hash.lower()
     assert len(entry.address_hash) == 64
     assert suppression.is_suppressed("anna@example.org", "newsletter")
-    settings.SUPPRESSION_KEY = "another-key"
-    assert suppression.address_hash("anna@example.org") != entry.address_hash
+    settings.ADDRESS_HASH_KEY = "another-key"
+    assert suppression.address_digest("anna@example.org") != entry.address_hash
 
 
 def test_scopes_cover_as_documented():

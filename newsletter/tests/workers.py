@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection
 
 from newsletter.models import Subscriber
-from newsletter.suppression import address_hash
+from privacy.registry import address_digest
 
 ROOT = Path(settings.BASE_DIR)
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -26,7 +26,7 @@ def worker_env(*, smtp_port: int, **extra: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "optigem_site.settings.dev",
         "DEBUG": "false",
         "SECRET_KEY": settings.SECRET_KEY,
-        "SUPPRESSION_KEY": settings.SUPPRESSION_KEY,
+        "ADDRESS_HASH_KEY": settings.ADDRESS_HASH_KEY,
         "DATABASE_URL": url,
         "REDIS_URL": settings.REDIS_URL,
         "CELERY_BROKER_URL": settings.REDIS_URL,
@@ -87,7 +87,7 @@ def make_subscribers(count: int, *, domain: str = "example.org") -> None:
         email = f"leser{n}@{domain}"
         batch.append(
             Subscriber(
-                email=email, address_hash=address_hash(email), status="subscribed",
+                email=email, address_hash=address_digest(email), status="subscribed",
                 language="de", consent_text=consent, consent_version=consent.version,
                 consent_hash=consent.sha256, form="bench", requested_at=now, confirmed_at=now,
             )

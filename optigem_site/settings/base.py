@@ -208,9 +208,11 @@ LOGGING = {
     },
 }
 
-# Newsletter and customer mails (newsletter/). SUPPRESSION_KEY keys the hashes of the
-# suppression list; set it in production, since the default changes with SECRET_KEY.
-SUPPRESSION_KEY = env("SUPPRESSION_KEY", default="")
+# Key of the address digests on the suppression list and the restrictions of processing
+# (privacy.registry.address_digest); set it in production, the default changes with SECRET_KEY.
+ADDRESS_HASH_KEY = env("ADDRESS_HASH_KEY", default="")
+
+# Newsletter and customer mails (newsletter/).
 NEWSLETTER_RATE_PER_SECOND = env.float("NEWSLETTER_RATE_PER_SECOND", default=20.0)
 NEWSLETTER_BATCH_SIZE = env.int("NEWSLETTER_BATCH_SIZE", default=100)
 NEWSLETTER_SENDERS = env.int("NEWSLETTER_SENDERS", default=2)
