@@ -32,8 +32,22 @@ NONCE_SLOT = "\x00nonce\x00"
 _rendered: dict[tuple, str] = {}
 
 
-def _banner_html(language: str | None, gpc: bool) -> str:
-    key = ("banner", language, gpc)
+# Pages a visitor needs to read to decide (or to finish what a mail link started): there the
+# banner stays in the page flow and never becomes a modal dialog.
+NON_BLOCKING_VIEWS = frozenset(
+    {
+        "privacy:policy",
+        "privacy:imprint",
+        "contact:guardian",
+        "newsletter:confirm",
+        "newsletter:unsubscribe",
+        "newsletter:customer_optout",
+    }
+)
+
+
+def _banner_html(language: str | None, gpc: bool, modal: bool) -> str:
+    key = ("banner", language, gpc, modal)
     if key not in _rendered:
         _rendered[key] = render_to_string(
             "consent/banner.html",
@@ -43,6 +57,7 @@ def _banner_html(language: str | None, gpc: bool) -> str:
                 "intro": BANNER_INTRO,
                 "gpc_note": GPC_NOTE if gpc else "",
                 "next": NEXT_SLOT,
+                "modal": modal,
             },
         )
     return _rendered[key]
@@ -78,7 +93,9 @@ def consent_banner(context: template.Context) -> SafeString:
     consent = get_consent(request)
     if not consent.needs_decision:
         return mark_safe("")
-    html = _banner_html(get_language(), consent.gpc_applies)
+    match = getattr(request, "resolver_match", None)
+    modal = not (match and match.view_name in NON_BLOCKING_VIEWS)
+    html = _banner_html(get_language(), consent.gpc_applies, modal)
     return mark_safe(html.replace(NEXT_SLOT, escape(request.get_full_path())))
 
 

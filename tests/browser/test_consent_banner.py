@@ -265,3 +265,30 @@ def test_banner_fits_the_screen(chromium, live_server, matomo, name, viewport):
         Path(target).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(target) / f"consent-banner-{name}.png"))
     context.close()
+
+
+@pytest.mark.parametrize("path", ["/datenschutz/", "/impressum/", "/en/datenschutz/"])
+@pytest.mark.parametrize("width", [390, 1280])
+def test_banner_does_not_block_the_pages_needed_to_decide(chromium, live_server, matomo, path, width):
+    context = _context(chromium, live_server, viewport={"width": width, "height": 800})
+    page = context.new_page()
+    try:
+        page.goto("/", wait_until="networkidle")
+        assert _banner_is_modal(page)
+        # Following the banner's own link opens the page with the banner in the flow, not modal.
+        page.goto(path, wait_until="networkidle")
+        assert page.locator("#consent-banner").is_visible()
+        assert not _banner_is_modal(page)
+        # The page behind it can be read and used: its last heading is reachable and clickable.
+        page.locator("h2").last.scroll_into_view_if_needed()
+        assert page.locator("h2").last.is_visible()
+        footer = page.get_by_role("contentinfo")
+        label = "Cookie-Einstellungen" if "/en/" not in path else "Cookie settings"
+        footer.get_by_role("link", name=label).click()
+        page.wait_for_url("**/cookies/")
+        assert _cookie_names(page) <= {
+            name for name in _cookie_names(page) if registry.cookie_for(name) is not None
+        }
+        assert _pk_cookies(page) == set()
+    finally:
+        context.close()

@@ -1,4 +1,4 @@
-/* Cookie banner: a modal dialog with keyboard and focus handling, decisions saved without a
+/* Cookie banner: a modal dialog (except where it must not block reading) with keyboard and focus handling, decisions saved without a
    reload; Matomo's _pk_* cookies removed whenever statistics are not allowed.
    Without this script the banner is a plain form and works all the same. */
 (function () {
@@ -35,9 +35,13 @@
 
   settingsButton.setAttribute("aria-controls", choices.id);
   settingsButton.setAttribute("aria-expanded", "false");
-  banner.close();
-  banner.showModal();
-  banner.focus();
+  // On the pages a visitor reads to decide (policy, imprint, mail-link pages) the banner stays in
+  // the page flow and never blocks it (data-modal="0").
+  if (banner.dataset.modal !== "0") {
+    banner.close();
+    banner.showModal();
+    banner.focus();
+  }
 
   // Escape keeps the banner on the page but stops it blocking the page; no decision is made.
   banner.addEventListener("cancel", function (event) {
