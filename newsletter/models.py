@@ -125,6 +125,12 @@ class Subscriber(models.Model):
         _("Message-ID der Bestätigungsmail"), max_length=255, blank=True
     )
     confirm_nonce = models.CharField(max_length=32, blank=True, editable=False)
+    # The confirmation mail as a row first: owed until sent (the sweep sends what is owed), and
+    # when the last one went out (at most one per address per 24 hours).
+    confirmation_due = models.BooleanField(_("Bestätigungsmail ausstehend"), default=False)
+    confirmation_sent_at = models.DateTimeField(
+        _("Bestätigungsmail gesendet"), null=True, blank=True
+    )
     unsubscribed_at = models.DateTimeField(_("abgemeldet"), null=True, blank=True)
     unsubscribe_channel = models.CharField(
         _("Abmeldeweg"), max_length=16, choices=Channel.choices, blank=True

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import logging
 import secrets
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from email.utils import make_msgid
 
 from django.conf import settings
@@ -12,12 +14,14 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from kombu.exceptions import OperationalError
 
 from privacy.registry import MailKind, address_digest, normalise_email, registry
 
 from .compose import Rendered
 from .delivery import message_id_domain, recipient_rows
 from .models import (
+    CONFIRMATION_PERIOD,
     ConsentText,
     Delivery,
     Mailing,
@@ -31,6 +35,8 @@ from .tokens import confirmation_token, read_confirmation_token, read_unsubscrib
 from .transport import Transport
 
 SUBSCRIBE_FORM = "newsletter-page"
+
+logger = logging.getLogger(__name__)
 
 
 # Subscribing ---------------------------------------------------------------------------------
@@ -63,7 +69,6 @@ def subscription_request(
         "consent_hash": consent.sha256,
         "form": form,
         "requested_at": now,
-        "confirm_nonce": secrets.token_hex(16),
     }
     try:
         with transaction.atomic():
@@ -71,15 +76,71 @@ def subscription_request(
             if current and current.status == SubscriberStatus.SUBSCRIBED:
                 return None
             subscriber = current or Subscriber(email=address)
+            recent = (
+                subscriber.confirmation_sent_at is not None
+                and subscriber.confirmation_sent_at > now - CONFIRMATION_MAIL_INTERVAL
+            )
+            if recent or subscriber.confirmation_due:
+                # One confirmation mail per address per 24 hours: the link already sent (or
+                # about to be) stays valid; the request itself is answered as any other.
+                return subscriber
             for name_, value in evidence.items():
                 setattr(subscriber, name_, value)
+            subscriber.confirm_nonce = secrets.token_hex(16)
+            subscriber.confirmation_due = True
             subscriber.save()
     except IntegrityError:  # a concurrent request for the same address won
         return None
-    from .tasks import subscription_confirmation_send
-
-    subscription_confirmation_send.delay_on_commit(subscriber.pk)
+    _enqueue_confirmation(subscriber.pk)
     return subscriber
+
+
+# A pending address gets at most one confirmation mail in this period.
+CONFIRMATION_MAIL_INTERVAL = timedelta(hours=24)
+PUBLISH_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1, "socket_timeout": 1}
+
+
+@functools.cache
+def _publish_pool(broker_url: str):
+    """Broker connections per process, opened with fail-fast options (as contact/ does)."""
+    from optigem_site.celery import app
+
+    connection = app.connection_for_write(broker_url, transport_options=PUBLISH_TRANSPORT_OPTIONS)
+    return connection.Pool(limit=app.conf.broker_pool_limit)
+
+
+def _enqueue_confirmation(subscriber_id: int) -> None:
+    """Hand the owed confirmation mail to Celery once the row is committed; with the broker
+    down the visitor's request has succeeded all the same and the periodic sweep sends it."""
+
+    def publish() -> None:
+        from optigem_site.celery import app
+
+        from .tasks import subscription_confirmation_send
+
+        try:
+            with _publish_pool(app.conf.broker_url).acquire(block=True, timeout=1) as connection:
+                subscription_confirmation_send.apply_async(
+                    (subscriber_id,), connection=connection, retry=False
+                )
+        except (OperationalError, OSError) as exc:
+            logger.warning(
+                "newsletter.confirmation.enqueue_failed subscriber=%s: %s",
+                subscriber_id,
+                type(exc).__name__,
+            )
+
+    transaction.on_commit(publish)
+
+
+def confirmations_due() -> list[int]:
+    """The pending subscribers whose confirmation mail is owed and still useful (for the sweep)."""
+    cutoff = timezone.now() - CONFIRMATION_PERIOD
+    return list(
+        Subscriber.objects.filter(
+            status=SubscriberStatus.PENDING, confirmation_due=True, requested_at__gt=cutoff
+        ).values_list("pk", flat=True)
+    )
 
 
 def confirmation_url(subscriber: Subscriber) -> str:
@@ -92,14 +153,22 @@ def confirmation_url(subscriber: Subscriber) -> str:
 def subscription_confirmation_send(*, subscriber_id: int) -> str | None:
     """Mail the confirmation link and keep the mail's Message-ID as part of the evidence."""
     subscriber = Subscriber.objects.filter(
-        pk=subscriber_id, status=SubscriberStatus.PENDING
+        pk=subscriber_id, status=SubscriberStatus.PENDING, confirmation_due=True
     ).first()
     if subscriber is None or not subscriber.confirm_nonce:
         return None
     if registry.mail_blocked(subscriber.email, kind=MailKind.TRANSACTIONAL):
+        Subscriber.objects.filter(pk=subscriber.pk).update(confirmation_due=False)
         return None
     message_id = make_msgid(domain=message_id_domain())
-    context = {"subscriber": subscriber, "confirm_url": confirmation_url(subscriber)}
+    # Claim the owed mail by recording its Message-ID first: a retry or a second worker finds
+    # nothing owed and sends nothing (at most once; a failed hand-off gives the claim back).
+    claimed = Subscriber.objects.filter(pk=subscriber.pk, confirmation_due=True).update(
+        confirmation_due=False, confirmation_message_id=message_id
+    )
+    if not claimed:
+        return None
+    context = {"confirm_url": confirmation_url(subscriber)}
     with translation.override(subscriber.language):
         subject = render_to_string("newsletter/email/confirm_subject.txt", context).strip()
         message = EmailMultiAlternatives(
@@ -111,8 +180,14 @@ def subscription_confirmation_send(*, subscriber_id: int) -> str | None:
         message.attach_alternative(
             render_to_string("newsletter/email/confirm.html", context), "text/html"
         )
-    message.send()
-    Subscriber.objects.filter(pk=subscriber.pk).update(confirmation_message_id=message_id)
+    try:
+        message.send()
+    except Exception:
+        Subscriber.objects.filter(pk=subscriber.pk, confirmation_message_id=message_id).update(
+            confirmation_due=True
+        )
+        raise
+    Subscriber.objects.filter(pk=subscriber.pk).update(confirmation_sent_at=timezone.now())
     return message_id
 
 

@@ -19,6 +19,13 @@ def subscription_confirmation_send(subscriber_id: int) -> None:
     services.subscription_confirmation_send(subscriber_id=subscriber_id)
 
 
+@shared_task(soft_time_limit=240, time_limit=300)
+def send_due_confirmations() -> None:
+    """Beat: send the confirmation mails a broker outage left owed (each send is idempotent)."""
+    for subscriber_id in services.confirmations_due():
+        services.subscription_confirmation_send(subscriber_id=subscriber_id)
+
+
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
 def mailing_queue(mailing_id: int) -> None:
     """Write the delivery rows (idempotent), then start the parallel senders."""

@@ -16,7 +16,7 @@ def _language() -> str:
     return "en" if get_language() == "en" else "de"
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def subscribe(request):
     """The sign-up form. Every valid request ends on the same page, whoever the address is."""
     form = SubscribeForm(request.POST or None, language=_language())

@@ -22,6 +22,12 @@ def beat_schedule(*, deletion_hour: int = 3, deletion_minute: int = 15) -> dict[
             "task": "contact.tasks.send_unsent_inquiry_mails",
             "schedule": crontab(minute="*/5"),
         },
+        # Newsletter confirmation mails a broker outage left unsent: every 5 minutes
+        # (https://crontab.guru/#*/5_*_*_*_*).
+        "newsletter-send-due-confirmations": {
+            "task": "newsletter.tasks.send_due_confirmations",
+            "schedule": crontab(minute="*/5"),
+        },
         # OPTIGEM CX cloud: daily backup with rotation (https://crontab.guru/#30_2_*_*_*) and the
         # reminder a week before a cancelled organisation is erased (https://crontab.guru/#0_7_*_*_*).
         "cloud-backup": {

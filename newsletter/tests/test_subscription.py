@@ -101,14 +101,51 @@ def test_link_works_once(client, mailoutbox, django_capture_on_commit_callbacks)
     assert "abgelaufen oder wurde schon verwendet" in client.get(link).content.decode()
 
 
-def test_a_new_request_replaces_the_old_link(
+def test_one_confirmation_mail_per_address_per_24_hours(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    for _ in range(20):
+        response = _post(client, django_capture_on_commit_callbacks, "twice@example.org")
+        assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    (link,) = (_link(m) for m in mailoutbox)
+    assert "Anmeldung bestätigt" in client.post(link).content.decode()
+
+
+def test_after_24_hours_a_new_request_replaces_the_old_link(
     client, mailoutbox, django_capture_on_commit_callbacks
 ):
     _post(client, django_capture_on_commit_callbacks, "twice@example.org")
+    Subscriber.objects.update(confirmation_sent_at=timezone.now() - timedelta(hours=25))
     _post(client, django_capture_on_commit_callbacks, "twice@example.org")
     old, new = (_link(m) for m in mailoutbox)
     assert "Link ungültig" in client.post(old).content.decode()
     assert "Anmeldung bestätigt" in client.post(new).content.decode()
+
+
+def test_confirmation_mail_carries_no_visitor_typed_text(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
+    _post(client, django_capture_on_commit_callbacks, "typed@example.org", name="Kauf jetzt bei x")
+    (message,) = mailoutbox
+    assert "Kauf jetzt" not in message.body
+    assert all("Kauf jetzt" not in body for body, _kind in message.alternatives)
+
+
+def test_confirmation_send_is_idempotent(mailoutbox):
+    consent = ConsentText.objects.current("de")
+    subscriber = services.subscription_request(
+        email="once@example.org", name="", language="de", consent=consent
+    )
+    first = services.subscription_confirmation_send(subscriber_id=subscriber.pk)
+    again = services.subscription_confirmation_send(subscriber_id=subscriber.pk)
+    assert first and again is None
+    assert len(mailoutbox) == 1
+    assert Subscriber.objects.get().confirmation_message_id == first
+
+
+def test_head_answers_200(client):
+    assert client.head(reverse("newsletter:subscribe")).status_code == 200
 
 
 def test_link_expires_after_72_hours():

@@ -269,7 +269,9 @@ def test_banner_fits_the_screen(chromium, live_server, matomo, name, viewport):
 
 @pytest.mark.parametrize("path", ["/datenschutz/", "/impressum/", "/en/datenschutz/"])
 @pytest.mark.parametrize("width", [390, 1280])
-def test_banner_does_not_block_the_pages_needed_to_decide(chromium, live_server, matomo, path, width):
+def test_banner_does_not_block_the_pages_needed_to_decide(
+    chromium, live_server, matomo, path, width
+):
     context = _context(chromium, live_server, viewport={"width": width, "height": 800})
     page = context.new_page()
     try:

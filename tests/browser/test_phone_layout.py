@@ -41,9 +41,7 @@ def test_public_pages_fit_the_screen_and_show_the_banner_buttons(
             assert response.status == 200, path
             name = path.strip("/").replace("/", "-") or "start"
             page.screenshot(path=SCREENSHOTS / f"layout-{language}-{width}-{name}.png")
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - window.innerWidth"
-            )
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{prefix}{path} scrolls sideways by {overflow}px at {width}px"
             banner = page.locator("#consent-banner")
             if path == "/cookies/":  # the settings page is the banner's second layer itself
