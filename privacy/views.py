@@ -33,6 +33,26 @@ def policy(request):
     return render(request, f"privacy/policy_{language}.html", context)
 
 
+def imprint_facts(controller: dict) -> dict[str, str]:
+    """The § 5 DDG data of a GmbH from settings.CONTROLLER; empty where not configured.
+
+    The register is ``register_court`` with ``register_number`` where those are set, else the
+    older single ``register`` value. Nothing is invented: an empty value stays empty.
+    """
+    court = (controller.get("register_court") or "").strip()
+    number = (controller.get("register_number") or "").strip()
+    register = ", ".join(part for part in (court, number) if part)
+    return {
+        "managing_directors": (controller.get("managing_directors") or "").strip(),
+        "register": register or (controller.get("register") or "").strip(),
+        "vat_id": (controller.get("vat_id") or "").strip(),
+    }
+
+
 def imprint(request):
     language = "en" if get_language() == "en" else "de"
-    return render(request, f"privacy/imprint_{language}.html", {"dpo": settings.DPO})
+    return render(
+        request,
+        f"privacy/imprint_{language}.html",
+        {"dpo": settings.DPO, "ddg": imprint_facts(settings.CONTROLLER)},
+    )

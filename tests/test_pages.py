@@ -70,3 +70,31 @@ def test_unknown_page_is_a_german_404(client, db):
     response = client.get("/gibt-es-nicht/")
     assert response.status_code == 404
     assert "Seite nicht gefunden" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_imprint_shows_the_ddg_data_or_says_it_is_not_configured(client, settings):
+    settings.CONTROLLER = {
+        **settings.CONTROLLER,
+        "managing_directors": "",
+        "register": "",
+        "vat_id": "",
+    }
+    page = client.get("/impressum/").content.decode()
+    assert page.count("nicht konfiguriert") == 3
+    english = client.get("/en/impressum/").content.decode()
+    assert english.count("not configured") == 3
+    settings.CONTROLLER = {
+        **settings.CONTROLLER,
+        "managing_directors": "Erika Beispiel",
+        "register": "Amtsgericht Alt, HRB 1",
+        "register_court": "Amtsgericht Dortmund",
+        "register_number": "HRB 12345",
+        "vat_id": "DE123456789",
+    }
+    page = client.get("/impressum/").content.decode()
+    assert "nicht konfiguriert" not in page
+    assert "Erika Beispiel" in page and "DE123456789" in page
+    assert "Amtsgericht Dortmund, HRB 12345" in page and "Amtsgericht Alt" not in page
+    settings.CONTROLLER = {**settings.CONTROLLER, "register_court": "", "register_number": ""}
+    assert "Amtsgericht Alt, HRB 1" in client.get("/impressum/").content.decode()
