@@ -34,10 +34,19 @@ def page(chromium, live_server, settings):
     context.close()
 
 
-def test_hcaptcha_is_requested_on_the_form_page_only(page):
+def test_hcaptcha_is_requested_on_the_form_page_only_after_interaction(page):
     page.goto(page.base + "/")
     assert not [url for url in page.requests if "hcaptcha" in url]
-    page.goto(page.base + "/kontakt/")
+    page.goto(page.base + "/kontakt/", wait_until="networkidle")
+    assert not [url for url in page.requests if "hcaptcha" in url]  # nothing before interaction
+    decline_optional_cookies(page)
+    page.wait_for_timeout(300)
+    assert not [url for url in page.requests if "hcaptcha" in url]  # deciding is no interaction
+    page.locator("form:has(.h-captcha) input[type=email]").first.click()
+    page.wait_for_function(
+        "[...document.scripts].some(s => s.src.includes('hcaptcha'))", timeout=5000
+    )
+    page.wait_for_load_state("networkidle")
     assert [url for url in page.requests if url.startswith("https://js.hcaptcha.com/1/api.js")]
     foreign = [
         url for url in page.requests if not url.startswith((page.base, "https://js.hcaptcha"))
