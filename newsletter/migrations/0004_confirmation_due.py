@@ -4,20 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('newsletter', '0003_customer_newsletter_customer_upper_and_more'),
+        ("newsletter", "0003_customer_newsletter_customer_upper_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='subscriber',
-            name='confirmation_due',
-            field=models.BooleanField(default=False, verbose_name='Bestätigungsmail ausstehend'),
+            model_name="subscriber",
+            name="confirmation_due",
+            field=models.BooleanField(default=False, verbose_name="Bestätigungsmail ausstehend"),
         ),
         migrations.AddField(
-            model_name='subscriber',
-            name='confirmation_sent_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='Bestätigungsmail gesendet'),
+            model_name="subscriber",
+            name="confirmation_sent_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="Bestätigungsmail gesendet"
+            ),
         ),
     ]
