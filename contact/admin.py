@@ -1,9 +1,14 @@
 """Staff work on requests here; only the Support group is granted access (see privacy.py)."""
 
-from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
+from urllib.parse import quote
 
-from privacy.audit import AuditedModelAdmin
+from django.contrib import admin, messages
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from privacy.audit import AuditedModelAdmin, audit_log
+from privacy.models import AuditAction
 
 from .models import Inquiry, Status, TrainingEvent
 from .services import inquiry_set_status
@@ -34,11 +39,11 @@ class InquiryAdmin(AuditedModelAdmin):
     search_fields = ("name", "email", "organisation", "subject", "message", "customer_number")
     date_hierarchy = "created_at"
     fieldsets = (
-        (None, {"fields": ("status", "closed_at")}),
+        (None, {"fields": ("status", "closed_at", "reply")}),
         (_("Anfrage"), {"fields": CONTENT_FIELDS}),
         (_("E-Mails"), {"fields": MAIL_FIELDS}),
     )
-    readonly_fields = ("closed_at", *CONTENT_FIELDS, *MAIL_FIELDS)
+    readonly_fields = ("closed_at", "reply", *CONTENT_FIELDS, *MAIL_FIELDS)
     actions = ["close_selected"]
 
     def get_queryset(self, request):
@@ -52,10 +57,44 @@ class InquiryAdmin(AuditedModelAdmin):
         inquiry_set_status(inquiry=obj, status=obj.status)
         super().save_model(request, obj, form, change)
 
+    @admin.display(description=_("Antworten"))
+    def reply(self, obj):
+        """A link that opens the staff member's mail program with address and subject."""
+        if not obj.email:
+            return "–"
+        subject = _("Ihre Anfrage bei OPTIGEM: %(subject)s") % {"subject": obj.subject or obj}
+        return format_html(
+            '<a class="button" href="mailto:{}?subject={}">{}</a>',
+            quote(obj.email, safe="@"),
+            quote(str(subject)),
+            _("Antwort im Mailprogramm schreiben"),
+        )
+
     @admin.action(description=_("Ausgewählte Anfragen abschließen"), permissions=["change"])
     def close_selected(self, request, queryset):
-        for inquiry in queryset:
+        """Close each open selected request; one audit entry per request, like the change form."""
+        closed = 0
+        for inquiry in queryset.exclude(status=Status.CLOSED):
             inquiry_set_status(inquiry=inquiry, status=Status.CLOSED)
+            audit_log(
+                actor=request.user,
+                action=AuditAction.CHANGE,
+                obj=inquiry,
+                fields=["status"],
+                note="abgeschlossen (Sammelaktion)",
+            )
+            closed += 1
+        if closed:
+            self.message_user(
+                request,
+                ngettext("%(n)d Anfrage abgeschlossen.", "%(n)d Anfragen abgeschlossen.", closed)
+                % {"n": closed},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request, _("Die ausgewählten Anfragen waren schon abgeschlossen."), messages.INFO
+            )
 
 
 @admin.register(TrainingEvent)

@@ -100,6 +100,7 @@ class SubjectRequestAdmin(AuditedModelAdmin):
                     "extension_months",
                     "extension_reason",
                     "extended_on",
+                    "extension_informed_on",
                     "status",
                     "completed_on",
                     "outcome_display",
@@ -112,6 +113,7 @@ class SubjectRequestAdmin(AuditedModelAdmin):
         "extension_months",
         "extension_reason",
         "extended_on",
+        "extension_informed_on",
         "status",
         "completed_on",
         "outcome_display",
@@ -232,7 +234,12 @@ class SubjectRequestAdmin(AuditedModelAdmin):
             findings=rows,
             holder_count=len(registry.holders),
             restrict_form=RestrictForm(),
-            extend_form=ExtendForm() if obj.extended_on is None else None,
+            extend_form=(
+                ExtendForm(initial={"informed_on": timezone.localdate()})
+                if obj.extended_on is None
+                and (obj.due_on is None or obj.due_on >= timezone.localdate())
+                else None
+            ),
             erasure_preview=services.erasure_preview(request=obj, today=timezone.localdate()),
         )
         return TemplateResponse(http_request, "dsar/admin/discovery.html", context)
@@ -275,7 +282,7 @@ class SubjectRequestAdmin(AuditedModelAdmin):
 
     def extend_view(self, http_request, pk):
         obj = self._request(http_request, pk)
-        form = ExtendForm(http_request.POST or None)
+        form = ExtendForm(http_request.POST or None, initial={"informed_on": timezone.localdate()})
         if http_request.method == "POST" and form.is_valid():
             try:
                 services.request_extend(
@@ -283,6 +290,7 @@ class SubjectRequestAdmin(AuditedModelAdmin):
                     actor=http_request.user,
                     months=form.cleaned_data["months"],
                     reason=form.cleaned_data["reason"],
+                    informed_on=form.cleaned_data["informed_on"],
                     today=timezone.localdate(),
                 )
             except ValidationError as error:

@@ -14,6 +14,11 @@ class ExtendForm(forms.Form):
         label=_("Grund (wird der anfragenden Person mitgeteilt)"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    informed_on = forms.DateField(
+        label=_("Person unterrichtet am"),
+        help_text=_("Der Tag, an dem die Person über Verlängerung und Gründe unterrichtet wurde."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
 
 
 class RectifyForm(forms.Form):

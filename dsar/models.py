@@ -103,6 +103,9 @@ class SubjectRequest(models.Model):
     extension_months = models.PositiveSmallIntegerField(_("Verlängerung (Monate)"), default=0)
     extension_reason = models.TextField(_("Grund der Verlängerung"), blank=True)
     extended_on = models.DateField(_("verlängert am"), null=True, blank=True)
+    extension_informed_on = models.DateField(
+        _("über die Verlängerung unterrichtet am"), null=True, blank=True
+    )
     due_on = models.DateField(_("fällig am"), null=True, blank=True, editable=False)
     completed_on = models.DateField(_("abgeschlossen am"), null=True, blank=True, editable=False)
     outcome = models.JSONField(_("Ergebnis"), default=dict, blank=True, editable=False)

@@ -54,24 +54,47 @@ def _record(request: SubjectRequest, step: str, value) -> None:
 
 
 def request_extend(
-    *, request: SubjectRequest, actor: Actor, months: int, reason: str, today: date
+    *,
+    request: SubjectRequest,
+    actor: Actor,
+    months: int,
+    reason: str,
+    informed_on: date,
+    today: date,
 ) -> SubjectRequest:
-    """Extend the deadline once by one or two months, with the reason (Art. 12(3) sentence 2)."""
+    """Extend the deadline once by one or two months, with the reason (Art. 12(3) sentence 2).
+
+    The person must be told of the extension within the first month (sentence 3): an overdue
+    request cannot be extended after the fact, and the day the person was told is recorded.
+    """
     _require_open(request)
     if request.extended_on is not None:
         raise ValidationError(_("Die Frist wurde bereits einmal verlängert."))
+    if request.due_on is not None and today > request.due_on:
+        raise ValidationError(
+            _(
+                "Die Frist ist am %(due)s abgelaufen. Eine Verlängerung muss der Person innerhalb "
+                "der ersten Frist mitgeteilt werden (Art. 12 Abs. 3 Satz 3 DSGVO); nachträglich "
+                "ist sie nicht möglich."
+            )
+            % {"due": request.due_on.strftime("%d.%m.%Y")}
+        )
+    if informed_on > today or informed_on < request.received_on:
+        raise ValidationError(
+            _("Das Datum der Unterrichtung muss zwischen Eingang der Anfrage und heute liegen.")
+        )
     if not 1 <= months <= clock.MAX_EXTENSION_MONTHS:
         raise ValidationError(_("Die Frist lässt sich um einen oder zwei Monate verlängern."))
     if not reason.strip():
         raise ValidationError(_("Bitte den Grund der Verlängerung angeben."))
     request.extension_months, request.extension_reason = months, reason.strip()
-    request.extended_on = today
+    request.extended_on, request.extension_informed_on = today, informed_on
     request.save()
     audit_log(
         actor=actor,
         action=AuditAction.CHANGE,
         obj=request,
-        fields=["extension_months", "extension_reason"],
+        fields=["extension_months", "extension_reason", "extension_informed_on"],
         note=f"Frist um {months} Monat(e) verlängert",
     )
     return request

@@ -1,5 +1,7 @@
 """Admin for Marketing and Datenschutz: mailings with preview, test and send; contacts; blocks."""
 
+import smtplib
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -137,10 +139,29 @@ class MailingAdmin(AuditedModelAdmin):
         if not request.user.email:
             messages.error(request, _("Ihr Benutzerkonto hat keine E-Mail-Adresse."))
         else:
-            services.mailing_send_test(mailing=mailing, to=request.user.email)
-            messages.success(
-                request, _("Testmail an %(email)s gesendet.") % {"email": request.user.email}
-            )
+            try:
+                blocked = services.mailing_send_test(mailing=mailing, to=request.user.email)
+            except (smtplib.SMTPException, OSError):
+                messages.error(
+                    request,
+                    _(
+                        "Der Mailserver hat die Testmail nicht angenommen; bitte später erneut versuchen."
+                    ),
+                )
+            else:
+                if blocked:
+                    messages.warning(
+                        request,
+                        _(
+                            "Die Testmail wurde nicht gesendet: %(email)s ist für diese Mailart gesperrt."
+                        )
+                        % {"email": request.user.email},
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("Testmail an %(email)s gesendet.") % {"email": request.user.email},
+                    )
         return redirect("admin:newsletter_mailing_change", mailing.pk)
 
     def send_view(self, request, pk):

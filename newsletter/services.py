@@ -32,7 +32,6 @@ from .models import (
 )
 from .suppression import hash_suppressed, suppress, suppress_hash
 from .tokens import confirmation_token, read_confirmation_token, read_unsubscribe_token
-from .transport import Transport
 
 SUBSCRIBE_FORM = "newsletter-page"
 
@@ -321,8 +320,17 @@ def mailing_audience_size(mailing: Mailing) -> int:
     return recipient_rows(mailing).count()
 
 
-def mailing_send_test(*, mailing: Mailing, to: str) -> None:
-    """Send the mailing to one staff address, marked as a test; no delivery row is written."""
+def mailing_send_test(*, mailing: Mailing, to: str) -> str | None:
+    """Send the mailing to one staff address, marked as a test; no delivery row is written.
+
+    The test goes through the same guard as every other mail of the mailing's kind and the
+    default mail connection. Returns the key of the guard that blocked it, or None when sent.
+    """
+    from .delivery import MAIL_KINDS
+
+    blocked = registry.mail_blocked(to, kind=MAIL_KINDS[mailing.kind])
+    if blocked:
+        return blocked
     probe = Delivery(
         address=normalise_email(to),
         address_hash=address_digest(to),
@@ -330,5 +338,5 @@ def mailing_send_test(*, mailing: Mailing, to: str) -> None:
         message_id=make_msgid(domain=message_id_domain()),
     )
     outgoing = Rendered(mailing).outgoing(probe, subject=f"[TEST] {mailing.subject}")
-    with Transport() as transport:
-        transport.send(outgoing, commit=lambda: True)
+    outgoing.as_message().send()
+    return None

@@ -1,13 +1,17 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .audit import AuditedModelAdmin
-from .deletion import rule_lines
+from .deletion import deletion_run, rule_lines
+from .locks import RunLocked
 from .models import AuditEntry, DeletionRun, DeletionRunStatus, LegalHold, PolicyVersion
 from .registry import normalise_email, registry
 from .services import policy_publish
@@ -180,10 +184,10 @@ class LegalHoldAdmin(AuditedModelAdmin):
 class DeletionRunAdmin(admin.ModelAdmin):
     """The run records, read-only: the Datenschutz group sees what each run did."""
 
-    list_display = ["started_at", "finished_at", "status", "started_by", "done", "held", "errors"]
-    list_filter = ["status", "started_by"]
+    list_display = ["started_at", "finished_at", "status", "trigger", "done", "held", "errors"]
+    list_filter = ["status"]
     date_hierarchy = "started_at"
-    fields = ["started_at", "finished_at", "as_of", "status", "started_by", "report"]
+    fields = ["started_at", "finished_at", "as_of", "status", "trigger", "report"]
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -194,6 +198,69 @@ class DeletionRunAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("start/", view(self.start_view), name="privacy_deletionrun_start"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_start": self.has_view_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def start_view(self, request):
+        """Dry run first (read only, shown here), then the real run as a task."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Löschlauf starten"),
+            "opts": self.model._meta,
+        }
+        if request.method == "POST" and request.POST.get("step") == "real":
+            if request.POST.get("confirm") != "yes":
+                messages.error(request, _("Bitte bestätigen Sie, dass der Löschlauf starten soll."))
+            else:
+                from .tasks import run_deletion
+
+                run_deletion.delay_on_commit(started_by=f"admin:{request.user.get_username()}")
+                messages.success(
+                    request,
+                    _(
+                        "Der Löschlauf wurde gestartet. Sein Bericht steht in der Liste, "
+                        "sobald er fertig ist."
+                    ),
+                )
+                return redirect("admin:privacy_deletionrun_changelist")
+        if request.method == "POST":
+            try:
+                result = deletion_run(dry_run=True)
+            except RunLocked:
+                messages.error(request, _("Ein anderer Löschlauf läuft gerade."))
+            else:
+                context["dry_done"], context["as_of"] = True, result.as_of
+                context["lines"] = [
+                    line
+                    for rule in result.rules
+                    for line in rule_lines(rule.as_record(), dry_run=True)
+                ]
+                context["errors"] = result.errors
+        return TemplateResponse(request, "admin/privacy/deletionrun/start.html", context)
+
+    TRIGGERS = {
+        "command": _("Befehl run_deletion"),
+        "beat": _("Zeitplan (täglich)"),
+        "bench": _("Messlauf"),
+    }
+
+    @admin.display(description=_("ausgelöst durch"), ordering="started_by")
+    def trigger(self, obj):
+        """In words: the stored value is a short code ("beat", "command")."""
+        if obj.started_by.startswith("admin:"):
+            return _("Verwaltung (%(user)s)") % {"user": obj.started_by.removeprefix("admin:")}
+        return self.TRIGGERS.get(obj.started_by, obj.started_by)
 
     @admin.display(description=_("gelöscht oder anonymisiert"))
     def done(self, obj):

@@ -132,8 +132,8 @@ class LegalHold(models.Model):
     objects = LegalHoldQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("Legal Hold (Löschsperre)")
-        verbose_name_plural = _("Legal Holds (Löschsperren)")
+        verbose_name = _("Löschsperre")
+        verbose_name_plural = _("Löschsperren")
         ordering = ["-until", "-id"]
         # Discovery and the deletion run look holds up by address (``email__iexact``).
         indexes = [models.Index(Upper("email"), name="privacy_legalhold_email_upper")]

@@ -11,7 +11,7 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(time_limit=2 * 60 * 60, soft_time_limit=2 * 60 * 60 - 60, acks_late=True)
-def run_deletion() -> dict:
+def run_deletion(started_by: str = "beat") -> dict:
     """Run every retention rule; a run already in progress makes this one step aside.
 
     ``acks_late`` is safe because the run is idempotent: a redelivered task finds the deleted
@@ -19,7 +19,7 @@ def run_deletion() -> dict:
     other tasks, since a run walks whole tables in batches.
     """
     try:
-        result = deletion_run(started_by="beat")
+        result = deletion_run(started_by=started_by)
     except RunLocked:
         logger.info("Deletion run skipped: another run holds the lock")
         return {"skipped": "locked"}

@@ -76,14 +76,32 @@ def test_staff_cannot_change_what_the_visitor_wrote(client, staff_user, requests
 def test_the_close_action_closes_the_selected_requests(client, staff_user, requests):
     client.force_login(staff_user("Support"))
     ids = [str(i.pk) for i in requests.values()]
-    client.post(
+    page = client.post(
         "/admin/contact/inquiry/",
         {"action": "close_selected", "_selected_action": ids},
+        follow=True,
     )
+    assert f"{len(ids)} Anfragen abgeschlossen." in page.content.decode()
     assert set(Inquiry.objects.values_list("status", flat=True)) == {Status.CLOSED}
     assert not Inquiry.objects.filter(closed_at__isnull=True).exists()
+    entries = AuditEntry.objects.filter(action=AuditAction.CHANGE, note__contains="Sammelaktion")
+    assert sorted(entries.values_list("object_id", flat=True)) == sorted(ids)
+    again = client.post(
+        "/admin/contact/inquiry/",
+        {"action": "close_selected", "_selected_action": ids},
+        follow=True,
+    )
+    assert "schon abgeschlossen" in again.content.decode()
 
 
 def test_support_manages_training_events(client, staff_user):
     client.force_login(staff_user("Support"))
     assert client.get("/admin/contact/trainingevent/add/").status_code == 200
+
+
+def test_a_request_offers_a_reply_link_for_the_mail_program(client, staff_user, requests):
+    client.force_login(staff_user("Support"))
+    inquiry = requests["contact"]
+    page = client.get(f"/admin/contact/inquiry/{inquiry.pk}/change/").content.decode()
+    assert f'href="mailto:{inquiry.email}?subject=Ihre%20Anfrage%20bei%20OPTIGEM' in page
+    assert "Antwort im Mailprogramm schreiben" in page

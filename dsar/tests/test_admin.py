@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 
 import pytest
+from dateutil.relativedelta import relativedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
 
@@ -91,15 +92,38 @@ def test_list_marks_overdue_requests(officer_client):
 
 
 def test_extension_in_the_admin_moves_the_due_date_once(officer_client):
-    request = make_request()
+    today = timezone.localdate()
+    request = make_request(received_on=today, identity_verified_on=today)
     url = f"/admin/dsar/subjectrequest/{request.pk}/extend/"
-    response = officer_client.post(url, {"months": "2", "reason": ""})
+    form = officer_client.get(url).text
+    assert f'value="{today.isoformat()}"' in form  # the date field starts with a valid value
+    response = officer_client.post(url, {"months": "2", "reason": "", "informed_on": today})
     assert "Dieses Feld ist zwingend erforderlich." in response.text
-    officer_client.post(url, {"months": "2", "reason": "Daten aus vielen Systemen"})
+    officer_client.post(
+        url, {"months": "2", "reason": "Daten aus vielen Systemen", "informed_on": today}
+    )
     request.refresh_from_db()
-    assert request.due_on == date(2026, 4, 30)
-    response = officer_client.post(url, {"months": "1", "reason": "noch mehr"})
+    assert request.due_on == today + relativedelta(months=3)
+    assert request.extension_informed_on == today
+    response = officer_client.post(
+        url, {"months": "1", "reason": "noch mehr", "informed_on": today}
+    )
     assert "bereits einmal verlängert" in response.text
+
+
+def test_an_overdue_request_cannot_be_extended_after_the_fact(officer_client):
+    today = timezone.localdate()
+    received = today - relativedelta(months=2)
+    request = make_request(received_on=received, identity_verified_on=received)
+    discovery = officer_client.get(f"/admin/dsar/subjectrequest/{request.pk}/discovery/").text
+    assert "nachträglich nicht mehr möglich" in discovery
+    response = officer_client.post(
+        f"/admin/dsar/subjectrequest/{request.pk}/extend/",
+        {"months": "1", "reason": "zu spät bemerkt", "informed_on": today},
+    )
+    assert "nachträglich" in response.text and "Art. 12 Abs. 3 Satz 3" in response.text
+    request.refresh_from_db()
+    assert request.extended_on is None
 
 
 def test_discovery_page_and_exports(officer_client, accounts):

@@ -124,14 +124,34 @@ def test_a_restriction_needs_a_reason_to_be_lifted():
 def test_extension_only_once_and_only_with_a_reason():
     request = make_request()
     with pytest.raises(ValidationError, match="Grund"):
-        services.request_extend(request=request, actor=None, months=2, reason="", today=NOW.date())
+        services.request_extend(
+            request=request,
+            actor=None,
+            months=2,
+            reason="",
+            informed_on=NOW.date(),
+            today=NOW.date(),
+        )
     services.request_extend(
-        request=request, actor=None, months=2, reason="viele Datenbestände", today=NOW.date()
+        request=request,
+        actor=None,
+        months=2,
+        reason="viele Datenbestände",
+        informed_on=NOW.date(),
+        today=NOW.date(),
     )
     request.refresh_from_db()
     assert request.due_on == date(2026, 4, 30)
+    assert request.extension_informed_on == NOW.date()
     with pytest.raises(ValidationError, match="bereits"):
-        services.request_extend(request=request, actor=None, months=1, reason="x", today=NOW.date())
+        services.request_extend(
+            request=request,
+            actor=None,
+            months=1,
+            reason="x",
+            informed_on=NOW.date(),
+            today=NOW.date(),
+        )
 
 
 def test_open_request_holds_the_persons_rows_back_from_the_deletion_run(accounts, declare):
@@ -187,3 +207,21 @@ def test_a_completed_request_finds_nothing_not_even_erased_rows(accounts):
     with pytest.raises(ValidationError, match="abgeschlossen"):
         services.request_export(request=request, actor=None, today=NOW.date())
     assert discover("  ") == []
+
+
+def test_extension_refused_once_the_first_deadline_has_passed():
+    request = make_request()  # received 31.01.2026, due 28.02.2026
+    late = date(2026, 3, 2)
+    with pytest.raises(ValidationError, match="nachträglich"):
+        services.request_extend(
+            request=request, actor=None, months=1, reason="x", informed_on=late, today=late
+        )
+    with pytest.raises(ValidationError, match="zwischen Eingang der Anfrage und heute"):
+        services.request_extend(
+            request=request,
+            actor=None,
+            months=1,
+            reason="x",
+            informed_on=date(2026, 3, 1),
+            today=date(2026, 2, 27),
+        )

@@ -228,3 +228,25 @@ def test_delivery_rows_lose_the_address_after_90_days():
         "sent",
     )
     assert delivery.mailing_progress(mailing)["sent"] == 1
+
+
+def test_test_mail_goes_through_the_guard_and_says_where_it_went(marketing, mailoutbox):
+    mailing = factories.mailing()
+    url = f"/admin/newsletter/mailing/{mailing.pk}/test/"
+    page = marketing.post(url, follow=True)
+    assert "Testmail an mia@optigem.com gesendet." in page.content.decode()
+    assert [m.to for m in mailoutbox] == [["mia@optigem.com"]]
+    assert mailoutbox[0].subject == f"[TEST] {mailing.subject}"
+    assert not Delivery.objects.exists()
+    # A blocked staff address is refused like any recipient, and staff are told so.
+    suppression.suppress("mia@optigem.com", scope="newsletter", reason="opt-out", channel="letter")
+    page = marketing.post(url, follow=True)
+    assert "nicht gesendet" in page.content.decode()
+    assert len(mailoutbox) == 1
+
+
+def test_test_mail_form_sits_outside_the_admin_form(marketing):
+    mailing = factories.mailing()
+    html = marketing.get(f"/admin/newsletter/mailing/{mailing.pk}/change/").content.decode()
+    admin_form_end = html.index("</form>", html.index('id="mailing_form"'))
+    assert html.index('<form id="test-send"') > admin_form_end

@@ -124,3 +124,36 @@ def test_a_wrong_legal_hold_gets_a_german_message_and_keeps_the_input(client, va
     assert message in page
     assert "Az. 1 O 23/26" in page
     assert not LegalHold.objects.exists()
+
+
+def test_the_datenschutz_group_starts_a_dry_run_then_the_real_run_in_the_admin(
+    client, django_capture_on_commit_callbacks
+):
+    old = inquiry(created_at=berlin(2024, 1, 1, 12, 0))
+    staff(client, "Datenschutz")
+    assert "Löschlauf starten …" in client.get("/admin/privacy/deletionrun/").content.decode()
+    assert "Probelauf starten" in client.get("/admin/privacy/deletionrun/start/").content.decode()
+
+    dry = client.post("/admin/privacy/deletionrun/start/", {"step": "dry"}).content.decode()
+    assert "es wurde nichts geändert" in dry
+    assert "Regel test-inquiries (retention_app.Inquiry): würden gelöscht: 1" in dry
+    assert Inquiry.objects.filter(pk=old.pk).exists()
+
+    # Without the confirmation nothing starts, and the page says why.
+    refused = client.post("/admin/privacy/deletionrun/start/", {"step": "real"})
+    assert "Bitte bestätigen Sie" in refused.content.decode()
+    assert Inquiry.objects.filter(pk=old.pk).exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(
+            "/admin/privacy/deletionrun/start/", {"step": "real", "confirm": "yes"}, follow=True
+        )
+    assert "Der Löschlauf wurde gestartet" in started.content.decode()
+    assert not Inquiry.objects.filter(pk=old.pk).exists()
+    listing = client.get("/admin/privacy/deletionrun/").content.decode()
+    assert "Verwaltung (datenschutz-user)" in listing
+
+
+def test_other_staff_cannot_start_the_deletion_run(client):
+    staff(client, "Support")
+    assert client.post("/admin/privacy/deletionrun/start/", {"step": "dry"}).status_code == 403

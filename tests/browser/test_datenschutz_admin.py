@@ -1,0 +1,48 @@
+"""Datenschutz in a real browser: the deletion run, dry run first, then the real run."""
+
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from privacy.roles import sync_group_permissions
+from tests.browser.helpers import admin_login, fits_width
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "browser-test-passwort-2026"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+
+@pytest.fixture(autouse=True)
+def _database_lock(settings):
+    settings.REDIS_URL = ""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_datenschutz_runs_the_deletion_run_from_the_admin(chromium, live_server, width):
+    sync_group_permissions()
+    user = User.objects.create_user("dora", "dora@optigem.com", PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name="Datenschutz"))
+    context = chromium.new_context(locale="de-DE", viewport={"width": width, "height": 900})
+    page = context.new_page()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        admin_login(page, live_server.url, "dora", PASSWORD)
+        page.goto(f"{live_server.url}/admin/privacy/deletionrun/")
+        page.get_by_role("link", name="Löschlauf starten …").click()
+        page.get_by_role("button", name="Probelauf starten").click()
+        assert "es wurde nichts geändert" in page.locator("#content-main h2").inner_text()
+        assert page.locator(".deletion-report li").count() >= 1
+        assert fits_width(page)
+        page.screenshot(path=SCREENSHOTS / f"datenschutz-dry-run-{width}.png", full_page=True)
+        page.get_by_label("Ich habe den Probelauf geprüft").check()
+        page.get_by_role("button", name="Löschlauf jetzt starten").click()
+        page.wait_for_url(f"{live_server.url}/admin/privacy/deletionrun/")
+        assert "Der Löschlauf wurde gestartet" in page.locator(".messagelist").inner_text()
+        page.reload()
+        assert page.get_by_text("Verwaltung (dora)").count() == 1
+        assert fits_width(page)
+        page.screenshot(path=SCREENSHOTS / f"datenschutz-run-list-{width}.png", full_page=True)
+    finally:
+        context.close()
