@@ -6,8 +6,9 @@ Three counters in the shared cache (so they hold across gunicorn workers with Re
   guesser at one account slows down quickly while the owner on another device is not affected;
 * per account over all clients: the same growth, but capped at ``ACCOUNT_MAX_DELAY`` seconds,
   so knowing someone's address never locks them out for longer than that;
-* per client: a budget of password checks per minute, counted before the password is hashed,
-  so random addresses cannot burn the CPU.
+* per client: a budget of password checks per minute (``SIGNIN_CLIENT_BUDGET_PER_MINUTE``),
+  spread evenly: one check per 60/budget seconds, counted before the password is hashed, so
+  random addresses cannot burn the CPU, not even in bursts at the start of a minute.
 
 The client is recognised by a keyed hash of its address (key derived from ``SECRET_KEY`` and
 rotated every hour), kept only as a cache key that expires within minutes; no address is stored
@@ -30,8 +31,10 @@ ACCOUNT_MAX_DELAY = 30
 FAILURE_MEMORY = 60 * 60
 
 
-def _budget() -> int:
-    return getattr(settings, "SIGNIN_CLIENT_BUDGET_PER_MINUTE", 20)
+def _slot_seconds() -> float | None:
+    """Seconds per password check a client may spend (None: no budget, budget set to 0)."""
+    budget = settings.SIGNIN_CLIENT_BUDGET_PER_MINUTE
+    return 60 / budget if budget > 0 else None
 
 
 def client_hash(request) -> str:
@@ -72,12 +75,13 @@ def wait_seconds(scope: str, *, account: str, request) -> int:
     now = time.time()
     client = client_hash(request)
     pair_key, account_key = _keys(scope, account, client)
-    budget_key = f"signin:budget:{client}:{int(now // 60)}"
+    slot = _slot_seconds()
     try:
-        if not cache.add(budget_key, 1, 120):
-            used = cache.incr(budget_key)
-            if used > _budget():
-                return int(60 - now % 60) + 1
+        if slot is not None:
+            # Each client's slots start at its own offset, so many clients do not hash in step.
+            shifted = now + int(client[:8], 16) % max(1, int(slot))
+            if not cache.add(f"signin:budget:{client}:{int(shifted // slot)}", 1, int(slot) + 60):
+                return int(slot - shifted % slot) + 1
         states = cache.get_many([pair_key, account_key])
     except Exception:
         logger.warning("sign-in limiter: cache unreachable, attempt let through", exc_info=True)
