@@ -45,6 +45,17 @@ def _limits(user) -> tuple[int, int]:
     return settings.CLOUD_SESSION_MAX_AGE, settings.CLOUD_SESSION_IDLE
 
 
+def start_session(sender, request, user, **kwargs):
+    """On sign-in (signal ``user_logged_in``): the times the middleware checks, written with the
+    session Django saves anyway, so the first page after sign-in writes nothing extra."""
+    if request is None or not hasattr(request, "session"):
+        return
+    now = int(time.time())
+    request.session[SIGNED_IN_AT] = now
+    request.session[LAST_SEEN] = now
+    request.session.set_expiry(_limits(user)[1])
+
+
 class AccountSessionMiddleware:
     """Ends a session after its absolute lifetime and after its idle time.
 

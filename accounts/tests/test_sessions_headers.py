@@ -26,7 +26,7 @@ def clock(monkeypatch):
 
 
 @pytest.fixture
-def staff(client):
+def staff(client, clock):
     user = get_user_model().objects.create_user(
         username="mia", email="mia@example.org", is_staff=True, is_superuser=True
     )
@@ -55,8 +55,14 @@ def test_a_staff_session_ends_after_eight_hours_however_active(client, staff, cl
     assert "_auth_user_id" not in client.session
 
 
-def test_the_session_cookie_lasts_only_the_idle_time(client, staff, clock):
-    response = client.get(reverse("admin:index"))
+def test_the_session_cookie_lasts_only_the_idle_time(client, clock):
+    get_user_model().objects.create_user(
+        username="ida", email="ida@example.org", password="ein-langes-Passwort-2024", is_staff=True
+    )
+    response = client.post(
+        reverse("admin:login"), {"username": "ida", "password": "ein-langes-Passwort-2024"}
+    )
+    assert response.status_code == 302
     assert response.cookies["sessionid"]["max-age"] == 60 * 60
 
 
