@@ -10,13 +10,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import throttle
+from accounts import limiter
+from accounts.forms import too_many_attempts
+
 from .models import MAX_AMOUNT, Currency, Project, RefundMethod, Role
 from .validators import check_receipt_file, normalise_iban, validate_bic, validate_iban
-
-TOO_MANY_ATTEMPTS = _(
-    "Zu viele Fehlversuche. Bitte warten Sie eine Viertelstunde und versuchen Sie es dann erneut."
-)
 
 
 def _no_control_chars(value: str) -> None:
@@ -38,13 +36,14 @@ class SignInForm(forms.Form):
         if self.errors:
             return data
         email = data["email"].strip().lower()
-        if throttle.blocked("sign-in", email):
-            raise forms.ValidationError(TOO_MANY_ATTEMPTS)
+        wait = limiter.wait_seconds("cx", account=email, request=self.request)
+        if wait:
+            raise too_many_attempts(wait)
         user = authenticate(self.request, username=email, password=data["password"])
         if user is None or not hasattr(user, "cloud_account"):
-            throttle.record_failure("sign-in", email)
+            limiter.record_failure("cx", account=email, request=self.request)
             raise forms.ValidationError(_("E-Mail-Adresse oder Passwort ist falsch."))
-        throttle.reset("sign-in", email)
+        limiter.reset("cx", account=email, request=self.request)
         self.user = user
         return data
 

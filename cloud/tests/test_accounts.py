@@ -223,12 +223,12 @@ def test_an_invitee_with_an_account_signs_in_and_then_joins(client):
     assert existing.user.check_password(PASSWORD)
 
 
-def test_password_guessing_is_stopped_after_ten_failures(client):
+def test_password_guessing_is_slowed_down_after_three_failures(client):
     member = make_member(organisation=make_organisation())
-    for _ in range(10):
+    for _ in range(3):
         assert "falsch" in _sign_in(client, member.user.email, "geraten").content.decode()
     response = _sign_in(client, member.user.email)
-    assert "Zu viele Fehlversuche" in response.content.decode()
+    assert "Zu viele Fehlversuche. Bitte warten Sie 1 Sekunde" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "newsletter",
     "dsar",
     "cloud",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -45,6 +46,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.AccountSessionMiddleware",
+    "accounts.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -221,6 +224,16 @@ NEWSLETTER_CLAIM_LEASE_SECONDS = env.int("NEWSLETTER_CLAIM_LEASE_SECONDS", defau
 # Cookie lifetimes as declared in the privacy registry (a test keeps the two in step).
 CSRF_COOKIE_AGE = 60 * 60 * 24 * 365
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+
+# Sign-in and sessions (accounts/): staff sessions end after 8 hours and after 1 hour idle;
+# CX sessions after CLOUD_SESSION_MAX_AGE and CLOUD_SESSION_IDLE seconds. Each client may have
+# SIGNIN_CLIENT_BUDGET_PER_MINUTE password checks a minute, evenly spread (admin and CX
+# together; 0: no budget).
+STAFF_SESSION_MAX_AGE = env.int("STAFF_SESSION_MAX_AGE", default=8 * 60 * 60)
+STAFF_SESSION_IDLE = env.int("STAFF_SESSION_IDLE", default=60 * 60)
+CLOUD_SESSION_MAX_AGE = env.int("CLOUD_SESSION_MAX_AGE", default=SESSION_COOKIE_AGE)
+CLOUD_SESSION_IDLE = env.int("CLOUD_SESSION_IDLE", default=60 * 60 * 24)
+SIGNIN_CLIENT_BUDGET_PER_MINUTE = env.int("SIGNIN_CLIENT_BUDGET_PER_MINUTE", default=4)
 
 # Contact, support and training requests (contact/)
 # hCaptcha's script URL and the seconds the verify call may take before the form says so.
