@@ -100,7 +100,8 @@ def test_a_double_submit_stores_one_request(client, url, data):
     payload = data()
     first = client.post(url, payload)
     second = client.post(url, payload)
-    assert first["Location"] == second["Location"]
+    # Both answers lead to the same request; the signed token's timestamp may differ by a second.
+    assert first["Location"].split(":")[0] == second["Location"].split(":")[0]
     assert Inquiry.objects.count() == 1
 
 
@@ -221,5 +222,6 @@ def test_a_double_submit_without_an_outer_transaction_stores_one_request(client)
     payload = contact_data()
     first = client.post("/kontakt/", payload)
     second = client.post("/kontakt/", payload)
-    assert first["Location"] == second["Location"]
+    # Both answers lead to the same request; the signed token's timestamp may differ by a second.
+    assert first["Location"].split(":")[0] == second["Location"].split(":")[0]
     assert Inquiry.objects.count() == 1
