@@ -136,8 +136,11 @@ class MailingAdmin(AuditedModelAdmin):
             raise PermissionDenied
         if not request.user.email:
             messages.error(request, _("Ihr Benutzerkonto hat keine E-Mail-Adresse."))
+        elif not services.mailing_send_test(mailing=mailing, to=request.user.email):
+            messages.error(
+                request, _("Ihre Adresse ist für diese Mailart gesperrt; es wurde nichts gesendet.")
+            )
         else:
-            services.mailing_send_test(mailing=mailing, to=request.user.email)
             messages.success(
                 request, _("Testmail an %(email)s gesendet.") % {"email": request.user.email}
             )

@@ -206,7 +206,11 @@ def _send_one(
     def commit() -> bool:
         return _mark_sent(row.pk, claim)
 
-    outcome = transport.send(message, commit)
+    outcome = transport.send(message, commit, kind=MAIL_KINDS[rendered.mailing.kind])
+    if outcome.result is Result.BLOCKED:  # a guard that changed since the check above
+        _settle(row, claim, DeliveryStatus.SKIPPED, error="blocked")
+        report.skipped += 1
+        return
     if outcome.result is Result.ACCEPTED:
         report.sent += 1
         return

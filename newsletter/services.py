@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from privacy.registry import MailKind, address_digest, normalise_email, registry
 
 from .compose import Rendered
-from .delivery import message_id_domain, recipient_rows
+from .delivery import MAIL_KINDS, message_id_domain, recipient_rows
 from .models import (
     ConsentText,
     Delivery,
@@ -28,7 +28,7 @@ from .models import (
 )
 from .suppression import hash_suppressed, suppress, suppress_hash
 from .tokens import confirmation_token, read_confirmation_token, read_unsubscribe_token
-from .transport import Transport
+from .transport import Result, Transport
 
 SUBSCRIBE_FORM = "newsletter-page"
 
@@ -246,8 +246,11 @@ def mailing_audience_size(mailing: Mailing) -> int:
     return recipient_rows(mailing).count()
 
 
-def mailing_send_test(*, mailing: Mailing, to: str) -> None:
-    """Send the mailing to one staff address, marked as a test; no delivery row is written."""
+def mailing_send_test(*, mailing: Mailing, to: str) -> bool:
+    """Send the mailing to one staff address, marked as a test; no delivery row is written.
+
+    The test send passes the same mail guards as the mailing; False when one blocks ``to``.
+    """
     probe = Delivery(
         address=normalise_email(to),
         address_hash=address_digest(to),
@@ -256,4 +259,5 @@ def mailing_send_test(*, mailing: Mailing, to: str) -> None:
     )
     outgoing = Rendered(mailing).outgoing(probe, subject=f"[TEST] {mailing.subject}")
     with Transport() as transport:
-        transport.send(outgoing, commit=lambda: True)
+        outcome = transport.send(outgoing, commit=lambda: True, kind=MAIL_KINDS[mailing.kind])
+    return outcome.result is not Result.BLOCKED

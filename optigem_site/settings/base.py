@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from optigem_site.schedule import beat_schedule
 
-from .env import BASE_DIR, env
+from .env import BASE_DIR, env, guarded_mailers
 
 VAR_DIR = BASE_DIR / "var"
 
@@ -108,11 +108,13 @@ STORAGES = {
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
 # Mail
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+# Django 6.1 mailers, both guarded (privacy/mail.py): "default" for every mail the site sends,
+# "newsletter" for the mailings' exactly-once SMTP hand-off (newsletter/transport.py).
+EMAIL_URL = env("EMAIL_URL", default="consolemail://")
+MAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+MAILERS = guarded_mailers(EMAIL_URL, timeout=MAIL_TIMEOUT)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="OPTIGEM GmbH <info@optigem.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # Celery: Redis in production; the demo uses the filesystem transport (see dev.py).
 REDIS_URL = env("REDIS_URL", default="")
