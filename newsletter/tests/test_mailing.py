@@ -228,3 +228,20 @@ def test_delivery_rows_lose_the_address_after_90_days():
         "sent",
     )
     assert delivery.mailing_progress(mailing)["sent"] == 1
+
+
+def test_the_test_send_passes_the_mail_guards(admin_client, monkeypatch):
+    from django.core import mail
+
+    from privacy.registry import MailGuard, registry
+
+    admin = User.objects.get(is_superuser=True)
+    monkeypatch.setitem(
+        registry.mail_guards,
+        "test-guard",
+        MailGuard(key="test-guard", blocks=lambda address, kind: address == admin.email.lower()),
+    )
+    mailing = factories.mailing()
+    response = admin_client.post(f"/admin/newsletter/mailing/{mailing.pk}/test/", follow=True)
+    assert mail.outbox == []
+    assert "gesperrt" in response.content.decode()
