@@ -170,9 +170,14 @@ CONTROLLER = {
     "phone": env("CONTROLLER_PHONE", default="+49 (0)231.18293-0"),
     "email": env("CONTROLLER_EMAIL", default="info@optigem.com"),
     "managing_directors": env("CONTROLLER_MANAGING_DIRECTORS", default=""),
+    # Register court and number (§ 5 DDG); "register" is both, or CONTROLLER_REGISTER as a whole.
+    "register_court": env("CONTROLLER_REGISTER_COURT", default=""),
+    "register_number": env("CONTROLLER_REGISTER_NUMBER", default=""),
     "register": env("CONTROLLER_REGISTER", default=""),
     "vat_id": env("CONTROLLER_VAT_ID", default=""),
 }
+if not CONTROLLER["register"] and CONTROLLER["register_court"]:
+    CONTROLLER["register"] = f"{CONTROLLER['register_court']}, {CONTROLLER['register_number']}"
 DPO = {
     "name": env("DPO_NAME", default="Juergen Golda"),
     "organisation": env("DPO_ORGANISATION", default="P2 Consult"),
