@@ -22,7 +22,10 @@ access_log_format = '%(t)s "%(r)s" %(s)s %(B)s %(M)sms'
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_ip": {"()": "privacy.logfilters.RedactIPAddresses"}},
+    "filters": {
+        "redact_ip": {"()": "privacy.logfilters.RedactIPAddresses"},
+        "skip_health": {"()": "health.logfilters.SkipHealthChecks"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "message": {"format": "%(message)s"},
@@ -37,7 +40,7 @@ logconfig_dict = {
         "access": {
             "class": "logging.StreamHandler",
             "formatter": "message",
-            "filters": ["redact_ip"],
+            "filters": ["redact_ip", "skip_health"],
             "stream": "ext://sys.stdout",
         },
     },

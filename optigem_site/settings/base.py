@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "newsletter",
     "dsar",
     "cloud",
+    "health",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +198,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "redact_ip": {"()": "privacy.logfilters.RedactIPAddresses"},
+        "skip_health": {"()": "health.logfilters.SkipHealthChecks"},
     },
     "formatters": {
         "plain": {"format": "{asctime} {levelname} {name} {message}", "style": "{"},
@@ -205,7 +207,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["redact_ip"],
+            "filters": ["redact_ip", "skip_health"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
