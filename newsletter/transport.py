@@ -47,8 +47,9 @@ class Result(enum.Enum):
 class HandOff:
     """The outcome of one hand-off: the result, the SMTP code, and whether it was committed."""
 
-    def __init__(self, result: Result, code: int = 0, committed: bool = False):
+    def __init__(self, result: Result, code: int = 0, committed: bool = False, guard: str = ""):
         self.result, self.code, self.committed = result, code, committed
+        self.guard = guard  # the key of the mail guard that blocked the recipient
 
     def __repr__(self):
         return f"HandOff({self.result.value}, {self.code}, committed={self.committed})"
@@ -84,8 +85,8 @@ class Transport:
     def send(
         self, outgoing: Outgoing, commit: Commit, *, kind: str = MailKind.NEWSLETTER
     ) -> HandOff:
-        if blocked_by(outgoing.recipient, kind=kind):
-            return HandOff(Result.BLOCKED)
+        if guard := blocked_by(outgoing.recipient, kind=kind):
+            return HandOff(Result.BLOCKED, guard=guard)
         if not self.smtp:
             if not commit():
                 return HandOff(Result.LOST_CLAIM)
