@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 MANAGE := $(PY) manage.py
 STAMP := $(VENV)/.installed
+# manage.py, Celery and WSGI default to production settings; the make targets are the demo.
+export DJANGO_SETTINGS_MODULE ?= optigem_site.settings.dev
 
 .PHONY: run test install lint check messages clean
 

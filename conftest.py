@@ -34,6 +34,14 @@ def unavailable(reason: str):
     pytest.skip(reason)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _guarded_mailers(django_test_environment):
+    """Keep the mail guard in tests: Django's test setup swaps every mailer for plain locmem."""
+    from optigem_site.settings.env import guarded_mailers
+
+    settings.MAILERS = guarded_mailers("memorymail://", timeout=5)
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -102,10 +110,9 @@ def smtp_sink(settings):
 
     controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port)
     controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    from optigem_site.settings.env import guarded_mailers
+
+    settings.MAILERS = guarded_mailers(f"smtp://127.0.0.1:{sink.port}", timeout=10)
     try:
         yield sink
     finally:

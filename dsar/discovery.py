@@ -71,7 +71,9 @@ def discover(address: str) -> list[Finding]:
         return []  # an empty address would match every row whose address was erased
     findings = []
     for holder in registry.holders.values():
-        query = holder.rows_for(address).select_related(*_related_exports(holder))
+        query = holder.rows_for(address)
+        if related := _related_exports(holder):  # select_related() without names is deprecated
+            query = query.select_related(*related)
         rows = list(query.order_by("pk"))
         if rows:
             findings.append(Finding(holder=holder, rows=rows))

@@ -19,7 +19,7 @@ from kombu.exceptions import OperationalError
 from privacy.registry import MailKind, address_digest, normalise_email, registry
 
 from .compose import Rendered
-from .delivery import message_id_domain, recipient_rows
+from .delivery import MAIL_KINDS, message_id_domain, recipient_rows
 from .models import (
     CONFIRMATION_PERIOD,
     ConsentText,

@@ -10,6 +10,9 @@ and nothing is delivered twice. What remains is the time between the commit and 
 ``write()``, a few microseconds, in which a crash loses one message instead of doubling it.
 
 Other backends (console in the demo, locmem in tests) get the commit first, then the message.
+
+The connection is the guarded ``newsletter`` mailer (``settings.MAILERS``, privacy/mail.py):
+a recipient its guards block gets nothing and the hand-off answers ``BLOCKED``.
 """
 
 from __future__ import annotations
@@ -22,10 +25,15 @@ import smtplib
 import socket
 from collections.abc import Callable
 
-from django.core.mail import get_connection
+from django.core.mail import mailers
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 
+from privacy.mail import blocked_by
+from privacy.registry import MailKind
+
 from .compose import Outgoing
+
+MAILER = "newsletter"
 
 
 class Result(enum.Enum):
@@ -33,13 +41,15 @@ class Result(enum.Enum):
     LOST_CLAIM = "lost-claim"
     TEMPORARY = "temporary"
     PERMANENT = "permanent"
+    BLOCKED = "blocked"
 
 
 class HandOff:
     """The outcome of one hand-off: the result, the SMTP code, and whether it was committed."""
 
-    def __init__(self, result: Result, code: int = 0, committed: bool = False):
+    def __init__(self, result: Result, code: int = 0, committed: bool = False, guard: str = ""):
         self.result, self.code, self.committed = result, code, committed
+        self.guard = guard  # the key of the mail guard that blocked the recipient
 
     def __repr__(self):
         return f"HandOff({self.result.value}, {self.code}, committed={self.committed})"
@@ -58,7 +68,9 @@ class Transport:
     """One open connection to the configured mail backend, reused for a batch of messages."""
 
     def __init__(self):
-        self.backend = get_connection()
+        # The guarded mailer's inner backend: this module speaks SMTP itself and asks the
+        # guard per message in send(), since the hand-off bypasses send_messages().
+        self.backend = mailers[MAILER].inner
         self.smtp = isinstance(self.backend, SmtpBackend)
         self._tuned: smtplib.SMTP | None = None
         self._envelope: dict[str, str] = {}
@@ -70,7 +82,11 @@ class Transport:
     def __exit__(self, *exc) -> None:
         self.backend.close()
 
-    def send(self, outgoing: Outgoing, commit: Commit) -> HandOff:
+    def send(
+        self, outgoing: Outgoing, commit: Commit, *, kind: str = MailKind.NEWSLETTER
+    ) -> HandOff:
+        if guard := blocked_by(outgoing.recipient, kind=kind):
+            return HandOff(Result.BLOCKED, guard=guard)
         if not self.smtp:
             if not commit():
                 return HandOff(Result.LOST_CLAIM)

@@ -11,6 +11,7 @@ admin.site.index_title = _("Anfragen, Newsletter und Datenschutz")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("health.urls")),  # /healthz, /readyz: no language prefix
 ]
 
 # German without prefix, English under /en/.

@@ -2,6 +2,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+# One rule everywhere (README, "Running in production"): production unless named.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "optigem_site.settings.production")
 
 application = get_wsgi_application()

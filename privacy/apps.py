@@ -9,7 +9,7 @@ class PrivacyConfig(AppConfig):
     verbose_name = _("Datenschutz")
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import checks, deploy_checks  # noqa: F401  (registers the system checks)
         from .roles import sync_group_permissions
 
         autodiscover_modules("privacy")

@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -13,11 +14,34 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port
+from conftest import free_port, unavailable
 from privacy.logfilters import REDACTED, RedactIPAddresses
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+
+
+def production_env() -> dict[str, str]:
+    """A complete production environment on the local PostgreSQL and Redis, keys generated."""
+    from cryptography.fernet import Fernet
+
+    redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    return {
+        "DJANGO_SETTINGS_MODULE": "optigem_site.settings.production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "www.optigem.com",
+        "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
+        "REDIS_URL": redis,
+        "CACHE_URL": redis.replace("redis://", "rediscache://", 1),
+        "EMAIL_URL": "smtp+tls://site:mail-password@127.0.0.1:587",
+        "SITE_URL": "https://www.optigem.com",
+        "ADDRESS_HASH_KEY": secrets.token_urlsafe(48),
+        "CLOUD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "CONTROLLER_MANAGING_DIRECTORS": "Erika Mustermann",
+        "CONTROLLER_REGISTER_COURT": "Amtsgericht Dortmund",
+        "CONTROLLER_REGISTER_NUMBER": "HRB 12345",
+        "CONTROLLER_VAT_ID": "DE123456789",
+    }
 
 
 def subprocess_env(**values: str) -> dict[str, str]:
@@ -95,13 +119,9 @@ def test_gunicorn_access_log_has_no_client_address(tmp_path):
 
 
 def test_production_settings_pass_check_deploy_and_send_security_headers(tmp_path):
-    env = subprocess_env(
-        DJANGO_SETTINGS_MODULE="optigem_site.settings.production",
-        SECRET_KEY="x" * 60 + "production-test-key-0123456789",
-        ALLOWED_HOSTS="www.optigem.com",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        STATIC_ROOT=str(tmp_path / "static"),
-    )
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        unavailable("needs DATABASE_URL pointing to PostgreSQL")
+    env = subprocess_env(**production_env(), STATIC_ROOT=str(tmp_path / "static"))
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT,
@@ -145,14 +165,52 @@ def test_production_settings_pass_check_deploy_and_send_security_headers(tmp_pat
     assert json.loads(insecure.stdout.strip().splitlines()[-1])["status"] == 301
 
 
-def test_production_settings_refuse_to_start_without_secret_key(tmp_path):
-    env = subprocess_env(DJANGO_SETTINGS_MODULE="optigem_site.settings.production")
-    env.pop("SECRET_KEY", None)
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "CACHE_URL",
+        "EMAIL_URL",
+        "SITE_URL",
+        "ADDRESS_HASH_KEY",
+        "CLOUD_ENCRYPTION_KEY",
+        "CONTROLLER_MANAGING_DIRECTORS",
+        "CONTROLLER_REGISTER_COURT",
+        "CONTROLLER_REGISTER_NUMBER",
+        "CONTROLLER_VAT_ID",
+        "REDIS_URL",
+    ],
+)
+def test_production_settings_refuse_to_start_without_a_required_variable(missing):
+    env = subprocess_env(**{**production_env(), "DATABASE_URL": "postgres://u@127.0.0.1/db"})
+    env.pop(missing)
+    env.pop("CELERY_BROKER_URL", None)
     run = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert run.returncode != 0
-    assert "SECRET_KEY" in run.stderr
+    assert "ImproperlyConfigured" in run.stderr
+    assert f"Set the {missing} " in run.stderr or f"Set the {missing} or" in run.stderr
+
+
+def test_manage_py_celery_and_wsgi_share_one_default_settings_module():
+    for source in (
+        "manage.py",
+        "optigem_site/celery.py",
+        "optigem_site/wsgi.py",
+        "optigem_site/asgi.py",
+    ):
+        text = (ROOT / source).read_text()
+        assert '"DJANGO_SETTINGS_MODULE", "optigem_site.settings.production"' in text, source
+    env = subprocess_env()
+    for name in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY"):
+        env.pop(name, None)
+    run = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert run.returncode != 0
+    assert "Set the SECRET_KEY environment variable" in run.stderr
 
 
 def test_find_python_finds_a_312_or_newer():

@@ -104,12 +104,13 @@ def test_a_broken_filesystem_queue_does_not_fail_the_submission(
 def test_with_smtp_down_the_mails_stay_unsent_until_the_sweep(
     client, smtp_sink, settings, django_capture_on_commit_callbacks
 ):
-    sink_port, settings.EMAIL_PORT = settings.EMAIL_PORT, free_port()
+    options = settings.MAILERS["default"]["OPTIONS"]["options"]
+    sink_port, options["port"] = options["port"], free_port()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/kontakt/", contact_data())
     assert response.status_code == HTTPStatus.FOUND
     assert Inquiry.objects.get().receipt_mail == MailState.UNSENT
-    settings.EMAIL_PORT = sink_port
+    options["port"] = sink_port
     send_unsent_inquiry_mails.delay()
     assert len(smtp_sink.wait_for(2)) == 2
 

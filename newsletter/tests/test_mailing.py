@@ -250,3 +250,20 @@ def test_test_mail_form_sits_outside_the_admin_form(marketing):
     html = marketing.get(f"/admin/newsletter/mailing/{mailing.pk}/change/").content.decode()
     admin_form_end = html.index("</form>", html.index('id="mailing_form"'))
     assert html.index('<form id="test-send"') > admin_form_end
+
+
+def test_the_test_send_passes_the_mail_guards(admin_client, monkeypatch):
+    from django.core import mail
+
+    from privacy.registry import MailGuard, registry
+
+    admin = User.objects.get(is_superuser=True)
+    monkeypatch.setitem(
+        registry.mail_guards,
+        "test-guard",
+        MailGuard(key="test-guard", blocks=lambda address, kind: address == admin.email.lower()),
+    )
+    mailing = factories.mailing()
+    response = admin_client.post(f"/admin/newsletter/mailing/{mailing.pk}/test/", follow=True)
+    assert mail.outbox == []
+    assert "gesperrt" in response.content.decode()

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from optigem_site.schedule import beat_schedule
 
-from .env import BASE_DIR, env
+from .env import BASE_DIR, env, guarded_mailers
 
 VAR_DIR = BASE_DIR / "var"
 
@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "dsar",
     "cloud",
     "accounts",
+    "health",
 ]
 
 MIDDLEWARE = [
@@ -111,11 +112,13 @@ STORAGES = {
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
 # Mail
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+# Django 6.1 mailers, both guarded (privacy/mail.py): "default" for every mail the site sends,
+# "newsletter" for the mailings' exactly-once SMTP hand-off (newsletter/transport.py).
+EMAIL_URL = env("EMAIL_URL", default="consolemail://")
+MAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+MAILERS = guarded_mailers(EMAIL_URL, timeout=MAIL_TIMEOUT)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="OPTIGEM GmbH <info@optigem.com>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # Celery: Redis in production; the demo uses the filesystem transport (see dev.py).
 REDIS_URL = env("REDIS_URL", default="")
@@ -171,9 +174,14 @@ CONTROLLER = {
     "phone": env("CONTROLLER_PHONE", default="+49 (0)231.18293-0"),
     "email": env("CONTROLLER_EMAIL", default="info@optigem.com"),
     "managing_directors": env("CONTROLLER_MANAGING_DIRECTORS", default=""),
+    # Register court and number (§ 5 DDG); "register" is both, or CONTROLLER_REGISTER as a whole.
+    "register_court": env("CONTROLLER_REGISTER_COURT", default=""),
+    "register_number": env("CONTROLLER_REGISTER_NUMBER", default=""),
     "register": env("CONTROLLER_REGISTER", default=""),
     "vat_id": env("CONTROLLER_VAT_ID", default=""),
 }
+if not CONTROLLER["register"] and CONTROLLER["register_court"]:
+    CONTROLLER["register"] = f"{CONTROLLER['register_court']}, {CONTROLLER['register_number']}"
 DPO = {
     "name": env("DPO_NAME", default="Juergen Golda"),
     "organisation": env("DPO_ORGANISATION", default="P2 Consult"),
@@ -193,6 +201,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "redact_ip": {"()": "privacy.logfilters.RedactIPAddresses"},
+        "skip_health": {"()": "health.logfilters.SkipHealthChecks"},
     },
     "formatters": {
         "plain": {"format": "{asctime} {levelname} {name} {message}", "style": "{"},
@@ -201,7 +210,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["redact_ip"],
+            "filters": ["redact_ip", "skip_health"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
