@@ -326,7 +326,6 @@ def mailing_send_test(*, mailing: Mailing, to: str) -> str | None:
     The test goes through the same guard as every other mail of the mailing's kind and the
     default mail connection. Returns the key of the guard that blocked it, or None when sent.
     """
-    from .delivery import MAIL_KINDS
 
     blocked = registry.mail_blocked(to, kind=MAIL_KINDS[mailing.kind])
     if blocked:
