@@ -4,7 +4,6 @@ import hashlib
 import json
 import logging
 import secrets
-import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
@@ -363,10 +363,34 @@ def erasure_reminders_send(*, now: datetime | None = None) -> int:
     return count
 
 
-def organisation_files_remove(*, organisation_id: int) -> None:
-    """Remove an organisation's upload folder (after commit, so a rollback keeps the files)."""
-    folder = Path(settings.MEDIA_ROOT) / "cloud" / str(organisation_id)
-    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
+def organisation_files_remove(*, names: list[str]) -> None:
+    """Remove uploaded files through the storage API (after commit: a rollback keeps them).
+
+    Only the storage is asked, never a filesystem path, so ``STORAGES["default"]`` may point
+    at object storage. A file already gone counts as removed (safe to run twice).
+    """
+
+    def remove() -> None:
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(remove)
+
+
+def organisation_users_erase(*, organisation_ids: list[int]) -> int:
+    """Delete the accounts whose every membership is in ``organisation_ids``.
+
+    Called inside the organisation's deletion, before its memberships go. Users of another
+    organisation keep their account and those memberships; staff keep their account.
+    """
+    User = get_user_model()
+    members = Membership.all_tenants.filter(organisation_id__in=organisation_ids)
+    elsewhere = Membership.all_tenants.exclude(organisation_id__in=organisation_ids)
+    users = User.objects.filter(pk__in=members.values("user_id"), is_staff=False).exclude(
+        pk__in=elsewhere.values("user_id")
+    )
+    deleted, _per_model = users.delete()
+    return deleted
 
 
 # Own account
