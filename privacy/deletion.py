@@ -309,11 +309,15 @@ def _batch_apply(rule, result, batch, row_holds, selectors, *, dry_run: bool) ->
         for pk in batch.filter(pk__in=list(row_holds)).values_list("pk", flat=True):
             result.hold_back(row_holds[pk], 1)
             held.add(pk)
+    by_key: dict[str, set] = {}
     for key, select in selectors:
         # Intersected with the batch, in case a hold answers with more rows than it was asked
-        # about: the walk counts on every held key lying within the batch.
+        # about: the walk counts on every held key lying within the batch. One hold may select
+        # through several paths (the row itself, a row its deletion cascades to); a row counts
+        # once per hold.
         chosen = select(batch).filter(pk__in=batch.values("pk"))
-        keys = set(chosen.values_list("pk", flat=True))
+        by_key.setdefault(key, set()).update(chosen.values_list("pk", flat=True))
+    for key, keys in by_key.items():
         result.hold_back(key, len(keys))
         held |= keys
     result.held_total += len(held)
