@@ -24,6 +24,7 @@ from privacy.registry import MailKind, normalise_email, registry
 
 from . import crypto, throttle, totp
 from .models import (
+    REVIEW_ROLES,
     Account,
     ApiToken,
     Invitation,
@@ -209,7 +210,42 @@ def refund_account_from(data: dict) -> dict[str, str]:
     return {"holder": data["account_holder"], "iban": data["iban"], "bic": data["bic"]}
 
 
+def four_eyes_refusal(*, receipt: Receipt, user) -> str | None:
+    """Why ``user`` may not decide on ``receipt`` (their own), or None.
+
+    Four eyes: whoever handed a receipt in never approves, rejects or refunds it. When nobody
+    else in the organisation may review, the message says so, so the organisation knows
+    what to change.
+    """
+    if receipt.submitter_id is None or receipt.submitter_id != user.pk:
+        return None
+    others = (
+        Membership.all_tenants.filter(
+            organisation_id=receipt.organisation_id, role__in=REVIEW_ROLES
+        )
+        .exclude(user_id=user.pk)
+        .exists()
+    )
+    if others:
+        return _(
+            "Sie haben diesen Beleg selbst eingereicht. Nach dem Vier-Augen-Prinzip prüft und "
+            "erstattet ihn ein anderes Mitglied mit Prüfrecht."
+        )
+    return _(
+        "Sie haben diesen Beleg selbst eingereicht. Nach dem Vier-Augen-Prinzip darf ihn nur "
+        "ein anderes Mitglied prüfen; in Ihrer Organisation hat aber niemand sonst Prüfrecht. "
+        "Bitte geben Sie einem weiteren Mitglied die Rolle „Prüfer“ oder „Administrator“."
+    )
+
+
+def _require_four_eyes(receipt: Receipt, user) -> None:
+    refusal = four_eyes_refusal(receipt=receipt, user=user)
+    if refusal:
+        raise ValidationError(refusal, code="four_eyes")
+
+
 def receipt_review(*, receipt: Receipt, reviewer, approve: bool, comment: str) -> Receipt:
+    _require_four_eyes(receipt, reviewer)
     if receipt.status != Status.SUBMITTED:
         raise ValidationError(_("Dieser Beleg wurde bereits geprüft."))
     receipt.status = Status.APPROVED if approve else Status.REJECTED
@@ -220,7 +256,8 @@ def receipt_review(*, receipt: Receipt, reviewer, approve: bool, comment: str) -
     return receipt
 
 
-def receipt_mark_refunded(*, receipt: Receipt) -> Receipt:
+def receipt_mark_refunded(*, receipt: Receipt, by) -> Receipt:
+    _require_four_eyes(receipt, by)
     if receipt.status != Status.APPROVED:
         raise ValidationError(_("Nur genehmigte Belege können als erstattet markiert werden."))
     receipt.status = Status.REFUNDED

@@ -261,6 +261,38 @@ def test_reviewer_approves_rejects_and_marks_refunded(client):
     assert first.status == Status.REFUNDED
 
 
+def test_four_eyes_a_reviewer_cannot_approve_or_refund_their_own_receipt(client):
+    org = make_organisation()
+    reviewer = make_member(organisation=org, role=Role.REVIEWER)
+    own = make_receipt(membership=reviewer)
+    sign_in(client, reviewer.user)
+
+    def url(name, receipt=own):
+        return reverse(f"cloud:{name}", kwargs={"org": org.slug, "pk": receipt.pk})
+
+    page = client.get(url("receipt")).content.decode()
+    assert "niemand sonst Prüfrecht" in page
+    assert url("receipt_review") not in page
+    response = client.post(url("receipt_review"), {"decision": "approve"}, follow=True)
+    assert "Vier-Augen-Prinzip" in response.content.decode()
+    own.refresh_from_db()
+    assert own.status == Status.SUBMITTED
+
+    admin = make_member(organisation=org, role=Role.ADMIN)
+    page = client.get(url("receipt")).content.decode()
+    assert "ein anderes Mitglied mit Prüfrecht" in page
+    sign_in(client, admin.user)
+    client.post(url("receipt_review"), {"decision": "approve", "comment": ""})
+    sign_in(client, reviewer.user)
+    client.post(url("receipt_refunded"))
+    own.refresh_from_db()
+    assert own.status == Status.APPROVED
+    sign_in(client, admin.user)
+    client.post(url("receipt_refunded"))
+    own.refresh_from_db()
+    assert (own.status, own.reviewed_by) == (Status.REFUNDED, admin.user)
+
+
 def test_a_submitter_cannot_review_or_see_the_dashboard(client, submitter):
     receipt = make_receipt(membership=submitter)
     org = submitter.organisation.slug
