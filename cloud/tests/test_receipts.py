@@ -115,7 +115,7 @@ def _zip_bomb() -> bytes:
         (
             b"%PDF-1.4\n/OpenAction << /S /JavaScript /JS (app.alert(1)) >>\n%%EOF",
             "x.pdf",
-            "weitere Inhalte",
+            "beschädigt",
         ),
         (b"%PDF-1.4\n1 0 obj<<>>endobj\n", "kaputt.pdf", "unvollständig"),
         (png_bytes(100_000, 100_000), "riesig.png", "zu viele Bildpunkte"),
