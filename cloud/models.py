@@ -328,6 +328,19 @@ class Receipt(models.Model):
             return f"PayPal: {account['paypal']}"
         return " · ".join(account.get(key, "") for key in ("holder", "iban", "bic") if account)
 
+    @property
+    def refund_account_masked(self) -> str:
+        """The refund account with the IBAN masked (``DE89 **** **** **** **** 00``), for every
+        page but the refund step."""
+        account = self.refund_account
+        if "paypal" in account or not account.get("iban"):
+            return self.refund_account_text
+        iban = account["iban"]
+        middle = " ".join("****" for _ in range(max(1, (len(iban) - 6 + 3) // 4)))
+        return " · ".join(
+            part for part in (account.get("holder", ""), f"{iban[:4]} {middle} {iban[-2:]}") if part
+        )
+
 
 class ApiTokenQuerySet(models.QuerySet):
     def active(self):

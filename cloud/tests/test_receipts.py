@@ -272,6 +272,8 @@ def test_four_eyes_a_reviewer_cannot_approve_or_refund_their_own_receipt(client)
 
     page = client.get(url("receipt")).content.decode()
     assert "niemand sonst Prüfrecht" in page
+    assert "DE89 **** **** **** **** 00" in page
+    assert "DE89370400440532013000" not in page
     assert url("receipt_review") not in page
     response = client.post(url("receipt_review"), {"decision": "approve"}, follow=True)
     assert "Vier-Augen-Prinzip" in response.content.decode()
@@ -288,6 +290,7 @@ def test_four_eyes_a_reviewer_cannot_approve_or_refund_their_own_receipt(client)
     own.refresh_from_db()
     assert own.status == Status.APPROVED
     sign_in(client, admin.user)
+    assert "DE89370400440532013000" in client.get(url("receipt")).content.decode()
     client.post(url("receipt_refunded"))
     own.refresh_from_db()
     assert (own.status, own.reviewed_by) == (Status.REFUNDED, admin.user)
