@@ -5,6 +5,7 @@ an id of another organisation is simply not found. Described by ``openapi.json``
 """
 
 from collections.abc import Callable
+from datetime import UTC
 from functools import wraps
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -13,7 +14,6 @@ from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
 
 from . import services
 from .models import Receipt
@@ -21,10 +21,34 @@ from .openapi import openapi_document
 from .tenancy import Tenant, tenant_scope
 
 MAX_LIMIT = 500
+MAX_OFFSET = 1_000_000_000  # far beyond any organisation's receipts; keeps SQL in range
+MAX_ID = 2**63 - 1  # the largest key a bigint column holds
 
 
 def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
+
+
+def allow(method: str) -> Callable:
+    """Only ``method`` (as ``require_GET``/``require_POST``, but answering in JSON)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, **kwargs) -> HttpResponse:
+            if request.method != method:
+                response = _error(405, _("Diese Methode ist hier nicht erlaubt."))
+                response.headers["Allow"] = method
+                return response
+            return view(request, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Every address under the API that names nothing (a non-numeric id, a typo)."""
+    return _error(404, _("Nicht gefunden."))
 
 
 def token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -37,6 +61,8 @@ def token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             response.headers["WWW-Authenticate"] = 'Bearer realm="optigem-cx"'
             return response
         request.organisation = token.organisation
+        if kwargs.get("pk", 0) > MAX_ID:
+            return _error(404, _("Nicht gefunden."))
         with tenant_scope(Tenant(organisation=token.organisation)):
             try:
                 return view(request, **kwargs)
@@ -71,7 +97,7 @@ def _receipt_json(request: HttpRequest, receipt: Receipt) -> dict:
     }
 
 
-@require_GET
+@allow("GET")
 @token_required
 def receipts(request: HttpRequest) -> HttpResponse:
     since = None
@@ -80,15 +106,24 @@ def receipts(request: HttpRequest) -> HttpResponse:
             since = parse_datetime(raw)
         except ValueError:
             since = None
-        if since is None or since.tzinfo is None:
+        try:
+            # In UTC before it reaches the database, which knows fewer offsets than Python.
+            since = since.astimezone(UTC) if since and since.tzinfo else None
+        except OverflowError:
+            since = None
+        if since is None:
             return _error(400, _("„since“ muss ein Zeitpunkt nach ISO 8601 mit Zeitzone sein."))
     try:
         limit = min(int(request.GET.get("limit", 100)), MAX_LIMIT)
         offset = int(request.GET.get("offset", 0))
     except ValueError:
         return _error(400, _("„limit“ und „offset“ müssen ganze Zahlen sein."))
-    if limit < 1 or offset < 0:
-        return _error(400, _("„limit“ muss positiv und „offset“ darf nicht negativ sein."))
+    if limit < 1 or not 0 <= offset <= MAX_OFFSET:
+        return _error(
+            400,
+            _("„limit“ muss positiv sein und „offset“ zwischen 0 und %(max)s liegen.")
+            % {"max": MAX_OFFSET},
+        )
     rows = list(
         Receipt.objects.approved_since(since).select_related("project")[offset : offset + limit + 1]
     )
@@ -100,7 +135,7 @@ def receipts(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@allow("GET")
 @token_required
 def receipt_file(request: HttpRequest, pk: int) -> HttpResponse:
     receipt = get_object_or_404(Receipt.objects.approved_since(None), pk=pk)
@@ -116,7 +151,7 @@ def receipt_file(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@require_POST
+@allow("POST")
 @token_required
 def receipt_booked(request: HttpRequest, pk: int) -> HttpResponse:
     receipt = get_object_or_404(Receipt.objects.approved_since(None), pk=pk)
@@ -126,7 +161,7 @@ def receipt_booked(request: HttpRequest, pk: int) -> HttpResponse:
     return JsonResponse(_receipt_json(request, receipt))
 
 
-@require_GET
+@allow("GET")
 def openapi(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         openapi_document(server=request.build_absolute_uri(reverse("cloud:api_root")))

@@ -2,7 +2,8 @@
 
 A backup is a folder ``backup-<UTC time>`` under ``CLOUD_BACKUP_DIR`` holding
 ``database.dump`` (pg_dump custom format) or ``database.sqlite3`` (an online copy through
-SQLite's backup API), and ``media.tar.gz`` of ``MEDIA_ROOT``. Once a cancelled organisation
+SQLite's backup API), and ``media.tar.gz`` of every uploaded file, read through the storage API (so ``STORAGES`` may
+point at object storage). Once a cancelled organisation
 is erased, the backups still holding it are gone within ``CLOUD_BACKUP_KEEP_DAYS``; the
 default keeps that within the month the policy names.
 """
@@ -14,9 +15,11 @@ import sqlite3
 import subprocess
 import tarfile
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import FileSystemStorage, Storage, default_storage
 from django.db import connection
 from django.utils import timezone
 
@@ -76,10 +79,8 @@ def backup_create(*, now: datetime | None = None) -> Path:
     partial.mkdir(mode=0o700)
     try:
         _dump_database(partial)
-        media = Path(settings.MEDIA_ROOT)
         with tarfile.open(partial / "media.tar.gz", "w:gz") as archive:
-            if media.exists():
-                archive.add(media, arcname=".")
+            _archive_storage(archive, default_storage)
         partial.rename(final)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -110,11 +111,43 @@ def backups_rotate(*, now: datetime | None = None) -> list[Path]:
     return removed
 
 
-def _safe_members(archive: tarfile.TarFile):
-    for member in archive.getmembers():
-        if member.issym() or member.islnk() or member.isdev():
+def _storage_names(storage: Storage, folder: str = ""):
+    """Every file name in ``storage`` (walked through ``listdir``, no filesystem path)."""
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield f"{folder}/{name}" if folder else name
+    for sub in folders:
+        yield from _storage_names(storage, f"{folder}/{sub}" if folder else sub)
+
+
+def _archive_storage(archive: tarfile.TarFile, storage: Storage) -> None:
+    """Add each stored file to the archive, read through the storage API, so the uploads may
+    live in object storage as well as on a disk."""
+    for name in _storage_names(storage):
+        with storage.open(name, "rb") as handle:
+            info = tarfile.TarInfo(name)
+            info.size = storage.size(name)
+            info.mode = 0o600
+            archive.addfile(info, handle)
+
+
+def _restore_storage(archive: tarfile.TarFile, storage: Storage) -> None:
+    """Write every regular file of the archive back under its own name (links, devices and
+    names leaving the storage are skipped)."""
+    for member in archive:
+        name = PurePosixPath(member.name)
+        if not member.isfile() or name.is_absolute() or ".." in name.parts:
             continue
-        yield member
+        handle = archive.extractfile(member)
+        if handle is None:
+            continue
+        key = str(name).removeprefix("./")
+        if storage.exists(key):
+            storage.delete(key)
+        storage.save(key, File(handle))
 
 
 def backup_restore(
@@ -148,8 +181,7 @@ def backup_restore(
         shutil.copyfile(folder / "database.sqlite3", target)
     else:
         raise BackupError(f"{folder} holds no database dump")
-    media = Path(media_root or settings.MEDIA_ROOT)
-    media.mkdir(parents=True, exist_ok=True)
+    storage = FileSystemStorage(location=media_root) if media_root else default_storage
     with tarfile.open(folder / "media.tar.gz", "r:gz") as archive:
-        archive.extractall(media, members=_safe_members(archive), filter="data")
+        _restore_storage(archive, storage)
     logger.info("cloud.backup.restored name=%s", folder.name)

@@ -75,7 +75,8 @@ class InvitationAcceptForm(forms.Form):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("E-Mail-Adresse"), max_length=150)
-    role = forms.ChoiceField(label=_("Rolle"), choices=Role.choices)
+    # The least-privileged role first: an administrator must choose to hand out more.
+    role = forms.ChoiceField(label=_("Rolle"), choices=Role.choices, initial=Role.SUBMITTER)
 
 
 class RoleForm(forms.Form):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
@@ -44,17 +44,25 @@ class OrganisationQuerySet(models.QuerySet):
         )
 
     def delete(self):
-        """Delete the organisations with everything they own, files included.
+        """Delete the organisations with everything they own: files, and the accounts of users
+        who belong to no other organisation (with their second factor).
 
-        The deletion run deletes through this queryset, so a cancelled organisation's uploads
-        leave the disk together with its rows.
+        The deletion run deletes through this queryset. Files leave the storage after commit,
+        so a rolled-back deletion keeps them; users of several organisations keep their other
+        memberships. Staff accounts are never deleted here, only their memberships.
         """
-        from .services import organisation_files_remove
+        from .services import organisation_files_remove, organisation_users_erase
 
         pks = list(self.values_list("pk", flat=True))
-        result = super().delete()
-        for pk in pks:
-            organisation_files_remove(organisation_id=pk)
+        files = list(
+            Receipt.all_tenants.filter(organisation_id__in=pks)
+            .exclude(file="")
+            .values_list("file", flat=True)
+        )
+        with transaction.atomic():
+            organisation_users_erase(organisation_ids=pks)
+            result = super().delete()
+        organisation_files_remove(names=files)
         return result
 
 
@@ -319,6 +327,19 @@ class Receipt(models.Model):
         if "paypal" in account:
             return f"PayPal: {account['paypal']}"
         return " · ".join(account.get(key, "") for key in ("holder", "iban", "bic") if account)
+
+    @property
+    def refund_account_masked(self) -> str:
+        """The refund account with the IBAN masked (``DE89 **** **** **** **** 00``), for every
+        page but the refund step."""
+        account = self.refund_account
+        if "paypal" in account or not account.get("iban"):
+            return self.refund_account_text
+        iban = account["iban"]
+        middle = " ".join("****" for _ in range(max(1, (len(iban) - 6 + 3) // 4)))
+        return " · ".join(
+            part for part in (account.get("holder", ""), f"{iban[:4]} {middle} {iban[-2:]}") if part
+        )
 
 
 class ApiTokenQuerySet(models.QuerySet):

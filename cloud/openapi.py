@@ -79,7 +79,11 @@ def openapi_document(*, server: str) -> dict:
                             "in": "query",
                             "schema": {"type": "integer", "minimum": 1, "maximum": 500},
                         },
-                        {"name": "offset", "in": "query", "schema": {"type": "integer"}},
+                        {
+                            "name": "offset",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 0, "maximum": 1_000_000_000},
+                        },
                     ],
                     "responses": {
                         "200": {

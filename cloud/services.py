@@ -4,7 +4,6 @@ import hashlib
 import json
 import logging
 import secrets
-import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
@@ -24,6 +24,7 @@ from privacy.registry import MailKind, normalise_email, registry
 
 from . import crypto, throttle, totp
 from .models import (
+    REVIEW_ROLES,
     Account,
     ApiToken,
     Invitation,
@@ -209,7 +210,42 @@ def refund_account_from(data: dict) -> dict[str, str]:
     return {"holder": data["account_holder"], "iban": data["iban"], "bic": data["bic"]}
 
 
+def four_eyes_refusal(*, receipt: Receipt, user) -> str | None:
+    """Why ``user`` may not decide on ``receipt`` (their own), or None.
+
+    Four eyes: whoever handed a receipt in never approves, rejects or refunds it. When nobody
+    else in the organisation may review, the message says so, so the organisation knows
+    what to change.
+    """
+    if receipt.submitter_id is None or receipt.submitter_id != user.pk:
+        return None
+    others = (
+        Membership.all_tenants.filter(
+            organisation_id=receipt.organisation_id, role__in=REVIEW_ROLES
+        )
+        .exclude(user_id=user.pk)
+        .exists()
+    )
+    if others:
+        return _(
+            "Sie haben diesen Beleg selbst eingereicht. Nach dem Vier-Augen-Prinzip prüft und "
+            "erstattet ihn ein anderes Mitglied mit Prüfrecht."
+        )
+    return _(
+        "Sie haben diesen Beleg selbst eingereicht. Nach dem Vier-Augen-Prinzip darf ihn nur "
+        "ein anderes Mitglied prüfen; in Ihrer Organisation hat aber niemand sonst Prüfrecht. "
+        "Bitte geben Sie einem weiteren Mitglied die Rolle „Prüfer“ oder „Administrator“."
+    )
+
+
+def _require_four_eyes(receipt: Receipt, user) -> None:
+    refusal = four_eyes_refusal(receipt=receipt, user=user)
+    if refusal:
+        raise ValidationError(refusal, code="four_eyes")
+
+
 def receipt_review(*, receipt: Receipt, reviewer, approve: bool, comment: str) -> Receipt:
+    _require_four_eyes(receipt, reviewer)
     if receipt.status != Status.SUBMITTED:
         raise ValidationError(_("Dieser Beleg wurde bereits geprüft."))
     receipt.status = Status.APPROVED if approve else Status.REJECTED
@@ -220,7 +256,8 @@ def receipt_review(*, receipt: Receipt, reviewer, approve: bool, comment: str) -
     return receipt
 
 
-def receipt_mark_refunded(*, receipt: Receipt) -> Receipt:
+def receipt_mark_refunded(*, receipt: Receipt, by) -> Receipt:
+    _require_four_eyes(receipt, by)
     if receipt.status != Status.APPROVED:
         raise ValidationError(_("Nur genehmigte Belege können als erstattet markiert werden."))
     receipt.status = Status.REFUNDED
@@ -363,10 +400,34 @@ def erasure_reminders_send(*, now: datetime | None = None) -> int:
     return count
 
 
-def organisation_files_remove(*, organisation_id: int) -> None:
-    """Remove an organisation's upload folder (after commit, so a rollback keeps the files)."""
-    folder = Path(settings.MEDIA_ROOT) / "cloud" / str(organisation_id)
-    transaction.on_commit(lambda: shutil.rmtree(folder, ignore_errors=True))
+def organisation_files_remove(*, names: list[str]) -> None:
+    """Remove uploaded files through the storage API (after commit: a rollback keeps them).
+
+    Only the storage is asked, never a filesystem path, so ``STORAGES["default"]`` may point
+    at object storage. A file already gone counts as removed (safe to run twice).
+    """
+
+    def remove() -> None:
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(remove)
+
+
+def organisation_users_erase(*, organisation_ids: list[int]) -> int:
+    """Delete the accounts whose every membership is in ``organisation_ids``.
+
+    Called inside the organisation's deletion, before its memberships go. Users of another
+    organisation keep their account and those memberships; staff keep their account.
+    """
+    User = get_user_model()
+    members = Membership.all_tenants.filter(organisation_id__in=organisation_ids)
+    elsewhere = Membership.all_tenants.exclude(organisation_id__in=organisation_ids)
+    users = User.objects.filter(pk__in=members.values("user_id"), is_staff=False).exclude(
+        pk__in=elsewhere.values("user_id")
+    )
+    deleted, _per_model = users.delete()
+    return deleted
 
 
 # Own account

@@ -18,6 +18,8 @@ urlpatterns = [
     path("api/v1/receipts/", api.receipts, name="api_receipts"),
     path("api/v1/receipts/<int:pk>/file/", api.receipt_file, name="api_receipt_file"),
     path("api/v1/receipts/<int:pk>/booked/", api.receipt_booked, name="api_receipt_booked"),
+    path("api/<path:rest>", api.not_found),
+    path("api/", api.not_found),
     path("<slug:org>/", views.receipts, name="receipts"),
     path("<slug:org>/belege/neu/", views.receipt_new, name="receipt_new"),
     path("<slug:org>/belege/<int:pk>/", views.receipt_detail, name="receipt"),

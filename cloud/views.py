@@ -238,6 +238,7 @@ def receipt_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "receipt": receipt,
             "review_form": forms.ReviewForm(),
             "can_review": request.membership.can_review,
+            "four_eyes": services.four_eyes_refusal(receipt=receipt, user=request.user),
         },
     )
 
@@ -284,7 +285,7 @@ def receipt_review(request: HttpRequest, receipt: Receipt) -> HttpResponse:
 @object_action(Receipt)
 def receipt_refunded(request: HttpRequest, receipt: Receipt) -> HttpResponse:
     try:
-        services.receipt_mark_refunded(receipt=receipt)
+        services.receipt_mark_refunded(receipt=receipt, by=request.user)
         messages.success(request, _("Der Beleg ist als erstattet markiert."))
     except ValidationError as exc:
         _form_errors_to_messages(request, exc)

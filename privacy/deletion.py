@@ -309,11 +309,15 @@ def _batch_apply(rule, result, batch, row_holds, selectors, *, dry_run: bool) ->
         for pk in batch.filter(pk__in=list(row_holds)).values_list("pk", flat=True):
             result.hold_back(row_holds[pk], 1)
             held.add(pk)
+    by_key: dict[str, set] = {}
     for key, select in selectors:
         # Intersected with the batch, in case a hold answers with more rows than it was asked
-        # about: the walk counts on every held key lying within the batch.
+        # about: the walk counts on every held key lying within the batch. One hold may select
+        # through several paths (the row itself, a row its deletion cascades to); a row counts
+        # once per hold.
         chosen = select(batch).filter(pk__in=batch.values("pk"))
-        keys = set(chosen.values_list("pk", flat=True))
+        by_key.setdefault(key, set()).update(chosen.values_list("pk", flat=True))
+    for key, keys in by_key.items():
         result.hold_back(key, len(keys))
         held |= keys
     result.held_total += len(held)
@@ -366,7 +370,42 @@ def _holds(rule: RetentionRule, *, today) -> tuple[dict, list[tuple[str, Selecto
             selectors.append((key, _email_selector(holder, hold.email)))
     for hold in registry.holds.values():
         selectors.append((hold.key, _registry_selector(hold, rule)))
+    selectors.extend(_cascade_selectors(model, LegalHold.objects.active(today=today)))
     return row_holds, selectors
+
+
+def _cascade_selectors(model, active) -> list[tuple[str, Selector]]:
+    """Legal holds on rows a deletion would cascade to hold back the row that owns them.
+
+    Deleting an organisation cascades to its receipts; a hold on one receipt (or on an address
+    found in the receipts) keeps the whole organisation until the hold ends. One level deep:
+    the cascades of the registry's rules reach their holders directly.
+    """
+    selectors: list[tuple[str, Selector]] = []
+    for relation in model._meta.related_objects:
+        if relation.many_to_many or relation.on_delete is not models.CASCADE:
+            continue
+        child = relation.related_model
+        if child is LegalHold:
+            continue
+        holder = registry.holders.get(child._meta.label)
+        child_type = ContentType.objects.get_for_model(child, for_concrete_model=False)
+        column = relation.field.attname
+        for hold in active.filter(
+            models.Q(content_type=child_type) | models.Q(content_type__isnull=True)
+        ).order_by("pk"):
+            if hold.content_type_id:
+                rows = child._base_manager.filter(pk=hold.object_id)
+            elif holder is not None:
+                rows = holder.rows_for(hold.email)
+            else:
+                continue
+            selectors.append((f"legal-hold:{hold.pk}", _owner_selector(rows, column)))
+    return selectors
+
+
+def _owner_selector(rows: models.QuerySet, column: str) -> Selector:
+    return lambda batch: batch.filter(pk__in=rows.values(column))
 
 
 def _email_selector(holder, email: str) -> Selector:

@@ -1,6 +1,7 @@
 """Plain helpers that build cloud objects for tests (keyword-only, no magic)."""
 
 import datetime
+import io
 import struct
 import zlib
 from decimal import Decimal
@@ -9,6 +10,7 @@ from itertools import count
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from pypdf import PdfWriter
 
 from cloud import services
 from cloud.access import OTP_SESSION_KEY
@@ -18,7 +20,19 @@ from cloud.validators import PDF
 PASSWORD = "ein-langes-Passwort-2024"
 _serial = count(1)
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+
+def pdf_bytes(build=None) -> bytes:
+    """A real one-page PDF (cross-reference and all); ``build(writer)`` may add to it."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    if build is not None:
+        build(writer)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+PDF_BYTES = pdf_bytes()
 
 
 def png_bytes(width: int = 1, height: int = 1) -> bytes:

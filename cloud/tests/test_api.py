@@ -79,6 +79,10 @@ def test_the_api_lists_approved_receipts_since_a_time(client, org_with_receipts)
         {"since": "2024-13-45T00:00:00+00:00"},
         {"limit": "x"},
         {"limit": "0"},
+        {"offset": str(2**63)},
+        {"offset": "-1"},
+        {"since": "0001-01-01T00:00:00+14:00"},
+        {"since": "9999-12-31T23:59:59-14:00"},
     ],
 )
 def test_bad_parameters_get_a_clear_400(client, org_with_receipts, params):
@@ -135,3 +139,32 @@ def test_the_openapi_description_names_every_endpoint(client):
         "file",
     }
     assert set(schema) == api_fields
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/cx/api/v1/receipts/abc/file/"),
+        ("post", "/cx/api/v1/receipts/1.5/booked/"),
+        ("get", f"/cx/api/v1/receipts/{2**63}/file/"),
+        ("get", "/cx/api/v2/"),
+        ("post", "/cx/api/v1/receipts/"),
+    ],
+)
+def test_every_api_error_is_json(client, org_with_receipts, method, path):
+    _token, key = services.api_token_create(organisation=org_with_receipts[0], name="PC")
+    response = getattr(client, method)(path, **_auth(key))
+    assert response.status_code in (404, 405)
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]
+
+
+@pytest.mark.parametrize("offset", ["+16:00", "-16:00", "+23:59"])
+def test_a_since_with_any_offset_python_reads_is_answered(client, org_with_receipts, offset):
+    """PostgreSQL knows only offsets up to 15:59; the time reaches it in UTC."""
+    _token, key = services.api_token_create(organisation=org_with_receipts[0], name="PC")
+    response = client.get(
+        reverse("cloud:api_receipts"), {"since": f"2020-01-01T00:00:00{offset}"}, **_auth(key)
+    )
+    assert response.status_code == 200
+    assert response.json()["receipts"]

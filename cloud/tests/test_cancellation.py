@@ -1,14 +1,15 @@
 """Cancellation: read-only at once, a reminder a week before, complete erasure a month after."""
 
 import datetime
-from pathlib import Path
 
 import pytest
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
 from cloud import services
 from cloud.models import (
+    Account,
     ApiToken,
     Invitation,
     Membership,
@@ -20,9 +21,22 @@ from cloud.models import (
 )
 from privacy.registry import registry
 
-from .factories import make_member, make_organisation, make_project, make_receipt, sign_in, upload
+from .factories import (
+    PASSWORD,
+    make_member,
+    make_organisation,
+    make_project,
+    make_receipt,
+    make_user,
+    sign_in,
+    upload,
+)
 
 pytestmark = pytest.mark.django_db
+
+
+def _files(organisation) -> list[str]:
+    return [r.file.name for r in Receipt.all_tenants.filter(organisation=organisation)]
 
 
 def _rule():
@@ -90,8 +104,8 @@ def test_the_deletion_rule_erases_everything_of_the_organisation_a_month_after(
     services.organisation_cancel(organisation=doomed, now=cancelled)
     services.organisation_cancel(organisation=withdrawn, now=cancelled)
     services.organisation_withdraw_cancellation(organisation=withdrawn)
-    doomed_files = Path(settings.MEDIA_ROOT) / "cloud" / str(doomed.pk)
-    assert any(doomed_files.iterdir())
+    doomed_files = _files(doomed)
+    assert doomed_files and all(default_storage.exists(name) for name in doomed_files)
 
     rule = _rule()
     assert list(rule.expired(now=cancelled + datetime.timedelta(days=27))) == []
@@ -104,8 +118,8 @@ def test_the_deletion_rule_erases_everything_of_the_organisation_a_month_after(
     for model in (Membership, Receipt, Project, ApiToken, Invitation):
         assert not model.all_tenants.filter(organisation_id=doomed.pk).exists(), model
         assert model.all_tenants.filter(organisation_id=other.pk).exists(), model
-    assert not doomed_files.exists()
-    assert any((Path(settings.MEDIA_ROOT) / "cloud" / str(other.pk)).iterdir())
+    assert not any(default_storage.exists(name) for name in doomed_files)
+    assert all(default_storage.exists(name) for name in _files(other))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -119,13 +133,85 @@ def test_the_deletion_run_erases_a_cancelled_organisation_with_its_files(setting
     services.organisation_cancel(
         organisation=doomed, now=timezone.now() - datetime.timedelta(days=40)
     )
-    doomed_files = Path(settings.MEDIA_ROOT) / "cloud" / str(doomed.pk)
-    assert any(doomed_files.iterdir())
+    doomed_files = _files(doomed)
+    assert doomed_files and all(default_storage.exists(name) for name in doomed_files)
 
     result = deletion_run(rules=[_rule()])
 
     assert not Organisation.objects.filter(pk=doomed.pk).exists()
     assert not Receipt.all_tenants.filter(organisation_id=doomed.pk).exists()
-    assert not doomed_files.exists()
+    assert not any(default_storage.exists(name) for name in doomed_files)
     assert Receipt.all_tenants.filter(organisation_id=kept.pk).exists()
     assert result.errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_erasure_takes_the_accounts_that_belong_to_no_other_organisation(client):
+    """Only-here users lose their account (and cannot sign in); others keep it; staff keep it."""
+    from django.contrib.auth import get_user_model
+
+    from privacy.deletion import deletion_run
+
+    doomed, other = make_organisation(), make_organisation()
+    only_here = make_member(organisation=doomed, role=Role.MAIN_ADMIN).user
+    services.totp_pending_secret(account=only_here.cloud_account)
+    both = make_member(organisation=doomed, role=Role.REVIEWER).user
+    make_member(organisation=other, role=Role.SUBMITTER, user=both)
+    staff = make_member(organisation=doomed, role=Role.ADMIN).user
+    get_user_model().objects.filter(pk=staff.pk).update(is_staff=True)
+    services.organisation_cancel(
+        organisation=doomed, now=timezone.now() - datetime.timedelta(days=40)
+    )
+
+    deletion_run(rules=[_rule()])
+
+    users = get_user_model().objects
+    assert not users.filter(pk=only_here.pk).exists()
+    assert not Account.objects.filter(user_id=only_here.pk).exists()
+    assert users.filter(pk=both.pk).exists()
+    assert list(
+        Membership.all_tenants.filter(user=both).values_list("organisation", flat=True)
+    ) == [other.pk]
+    assert users.filter(pk=staff.pk).exists()
+    assert not Membership.all_tenants.filter(user=staff).exists()
+    assert not client.login(username=only_here.username, password=PASSWORD)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_legal_hold_on_one_receipt_keeps_the_whole_organisation():
+    """A hold on a row the cascade reaches (a receipt, or an address in the receipts) holds
+    the organisation back until the hold ends; then the next run erases it."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from privacy.deletion import deletion_run
+    from privacy.models import LegalHold
+
+    by_row, by_address = make_organisation(), make_organisation()
+    receipt = make_receipt(membership=make_member(organisation=by_row))
+    make_receipt(
+        membership=make_member(organisation=by_address, user=make_user(email="h@example.org"))
+    )
+    for org in (by_row, by_address):
+        services.organisation_cancel(
+            organisation=org, now=timezone.now() - datetime.timedelta(days=40)
+        )
+    today = timezone.localdate()
+    LegalHold.objects.create(
+        content_type=ContentType.objects.get_for_model(Receipt),
+        object_id=str(receipt.pk),
+        reason="Prüfung",
+        until=today + datetime.timedelta(days=30),
+    )
+    LegalHold.objects.create(
+        email="H@example.org", reason="Rechtsstreit", until=today + datetime.timedelta(days=30)
+    )
+
+    result = deletion_run(rules=[_rule()])
+
+    assert set(Organisation.objects.values_list("pk", flat=True)) >= {by_row.pk, by_address.pk}
+    assert Receipt.all_tenants.filter(pk=receipt.pk).exists()
+    assert result.rules[0].held_total == 2
+
+    LegalHold.objects.all().update(until=today - datetime.timedelta(days=1))
+    deletion_run(rules=[_rule()])
+    assert not Organisation.objects.filter(pk__in=[by_row.pk, by_address.pk]).exists()

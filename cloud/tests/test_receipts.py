@@ -115,7 +115,7 @@ def _zip_bomb() -> bytes:
         (
             b"%PDF-1.4\n/OpenAction << /S /JavaScript /JS (app.alert(1)) >>\n%%EOF",
             "x.pdf",
-            "weitere Inhalte",
+            "beschädigt",
         ),
         (b"%PDF-1.4\n1 0 obj<<>>endobj\n", "kaputt.pdf", "unvollständig"),
         (png_bytes(100_000, 100_000), "riesig.png", "zu viele Bildpunkte"),
@@ -259,6 +259,41 @@ def test_reviewer_approves_rejects_and_marks_refunded(client):
     response = client.post(url("receipt_review", first), {"decision": "reject", "comment": "x"})
     first.refresh_from_db()
     assert first.status == Status.REFUNDED
+
+
+def test_four_eyes_a_reviewer_cannot_approve_or_refund_their_own_receipt(client):
+    org = make_organisation()
+    reviewer = make_member(organisation=org, role=Role.REVIEWER)
+    own = make_receipt(membership=reviewer)
+    sign_in(client, reviewer.user)
+
+    def url(name, receipt=own):
+        return reverse(f"cloud:{name}", kwargs={"org": org.slug, "pk": receipt.pk})
+
+    page = client.get(url("receipt")).content.decode()
+    assert "niemand sonst Prüfrecht" in page
+    assert "DE89 **** **** **** **** 00" in page
+    assert "DE89370400440532013000" not in page
+    assert url("receipt_review") not in page
+    response = client.post(url("receipt_review"), {"decision": "approve"}, follow=True)
+    assert "Vier-Augen-Prinzip" in response.content.decode()
+    own.refresh_from_db()
+    assert own.status == Status.SUBMITTED
+
+    admin = make_member(organisation=org, role=Role.ADMIN)
+    page = client.get(url("receipt")).content.decode()
+    assert "ein anderes Mitglied mit Prüfrecht" in page
+    sign_in(client, admin.user)
+    client.post(url("receipt_review"), {"decision": "approve", "comment": ""})
+    sign_in(client, reviewer.user)
+    client.post(url("receipt_refunded"))
+    own.refresh_from_db()
+    assert own.status == Status.APPROVED
+    sign_in(client, admin.user)
+    assert "DE89370400440532013000" in client.get(url("receipt")).content.decode()
+    client.post(url("receipt_refunded"))
+    own.refresh_from_db()
+    assert (own.status, own.reviewed_by) == (Status.REFUNDED, admin.user)
 
 
 def test_a_submitter_cannot_review_or_see_the_dashboard(client, submitter):

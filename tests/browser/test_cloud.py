@@ -64,3 +64,45 @@ def test_a_submitter_hands_in_a_receipt_and_a_reviewer_approves_it(chromium, liv
     assert receipt.status == Status.APPROVED
     assert {urlsplit(url).netloc for url in requested} == {urlsplit(live_server.url).netloc}
     assert problems == []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_reviewer_sees_why_their_own_receipt_waits_for_someone_else(chromium, live_server, width):
+    """Four eyes in the browser: no review form on one's own receipt, the reason instead."""
+    from pathlib import Path
+
+    from cloud.tests.factories import make_receipt
+
+    org = make_organisation(slug=f"vier-augen-{width}")
+    reviewer = make_member(organisation=org, role=Role.REVIEWER)
+    submitter = make_member(organisation=org, role=Role.SUBMITTER)
+    own = make_receipt(membership=reviewer, amount="42.50")
+    other = make_receipt(membership=submitter)
+    shots = Path("var/screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + f"/cx/anmelden/?next=/cx/{org.slug}/")
+        decline_optional_cookies(page)
+        page.fill("input[name=email]", reviewer.user.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main button[type=submit]")
+        page.goto(f"{live_server.url}/cx/{org.slug}/belege/{own.pk}/")
+        notice = page.locator("main .notice")
+        assert "niemand sonst Prüfrecht" in notice.inner_text()
+        assert page.locator("form[action$='/pruefen/']").count() == 0
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        page.screenshot(path=str(shots / f"cloud-four-eyes-own-{width}.png"), full_page=True)
+
+        page.goto(f"{live_server.url}/cx/{org.slug}/belege/{other.pk}/")
+        page.check("input[name=decision][value=approve]")
+        page.click("form[action$='/pruefen/'] button[type=submit]")
+        assert "Die Prüfung wurde gespeichert." in page.content()
+        assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        page.screenshot(path=str(shots / f"cloud-review-other-{width}.png"), full_page=True)
+    finally:
+        context.close()
+    other.refresh_from_db()
+    own.refresh_from_db()
+    assert (other.status, own.status) == (Status.APPROVED, Status.SUBMITTED)
