@@ -23,7 +23,7 @@ def _no_control_chars(value: str) -> None:
 
 
 class SignInForm(forms.Form):
-    email = forms.EmailField(label=_("E-Mail-Adresse"))
+    email = forms.EmailField(label=_("E-Mail-Adresse"), max_length=254)
     password = forms.CharField(label=_("Passwort"), widget=forms.PasswordInput)
 
     def __init__(self, request, *args, **kwargs):
@@ -108,11 +108,11 @@ class ReceiptForm(forms.Form):
     submitter_name = forms.CharField(
         label=_("Ihr Name"), max_length=200, validators=[_no_control_chars]
     )
-    submitter_email = forms.EmailField(label=_("Ihre E-Mail-Adresse"))
+    submitter_email = forms.EmailField(label=_("Ihre E-Mail-Adresse"), max_length=254)
     refund_method = forms.ChoiceField(
         label=_("Erstattung per"), choices=RefundMethod.choices, widget=forms.RadioSelect
     )
-    paypal_email = forms.EmailField(label=_("PayPal-Adresse"), required=False)
+    paypal_email = forms.EmailField(label=_("PayPal-Adresse"), max_length=254, required=False)
     account_holder = forms.CharField(
         label=_("Kontoinhaber"), max_length=200, required=False, validators=[_no_control_chars]
     )

@@ -29,6 +29,7 @@ class InquiryForm(forms.ModelForm):
     )
     guardian_email = forms.EmailField(
         label=_("E-Mail-Adresse einer/eines Erziehungsberechtigten"),
+        max_length=254,
         required=False,
         help_text=_(
             "Nur wenn Sie Schülerin/Schüler oder unter 16 sind: Wir speichern Ihre Anfrage erst, "

@@ -12,6 +12,7 @@ class ExtendForm(forms.Form):
     )
     reason = forms.CharField(
         label=_("Grund (wird der anfragenden Person mitgeteilt)"),
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     informed_on = forms.DateField(
@@ -22,9 +23,9 @@ class ExtendForm(forms.Form):
 
 
 class RectifyForm(forms.Form):
-    holder = forms.CharField(widget=forms.HiddenInput)
-    pk = forms.CharField(widget=forms.HiddenInput)
-    field = forms.CharField(widget=forms.HiddenInput)
+    holder = forms.CharField(max_length=100, widget=forms.HiddenInput)
+    pk = forms.CharField(max_length=100, widget=forms.HiddenInput)
+    field = forms.CharField(max_length=100, widget=forms.HiddenInput)
     value = forms.CharField(label=_("neuer Wert"), required=False)
 
 
@@ -37,5 +38,6 @@ class RestrictForm(forms.Form):
 class LiftForm(forms.Form):
     reason = forms.CharField(
         label=_("Grund der Aufhebung (die Person wurde vorher unterrichtet, Art. 18 Abs. 3)"),
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )

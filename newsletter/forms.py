@@ -42,7 +42,7 @@ class SubscribeForm(forms.Form):
 class WrittenUnsubscriptionForm(forms.Form):
     """Staff record an unsubscription or objection that came by letter, e-mail, fax or phone."""
 
-    email = forms.EmailField(label=_("E-Mail-Adresse"))
+    email = forms.EmailField(label=_("E-Mail-Adresse"), max_length=254)
     newsletter = forms.BooleanField(label=_("Newsletter abbestellen"), required=False, initial=True)
     customer_mails = forms.BooleanField(
         label=_("E-Mail-Sperre für Kundenmails setzen"), required=False
