@@ -162,7 +162,7 @@ def main(n: int) -> None:
         def load():
             me = Visitor(port)
             me.request("GET", "/kontakt/")
-            while not stop.is_set() and len(results) < 600:
+            while not stop.is_set() and len(results) < 3000:
                 try:
                     status = (
                         contact(me, len(results))
@@ -194,7 +194,7 @@ def main(n: int) -> None:
             f"seconds to recover: {(good_after[0] - back) if good_after else float('nan'):.2f}, "
             f"failures later than 1 s after: {len(bad_after)}"
         )
-        print(f"3. worker still running: {worker.poll() is None}")
+        print(f"3. worker still running after both restarts: {worker.poll() is None}")
     finally:
         worker.terminate()
         site.terminate()
