@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "accounts.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "optigem_site.outage.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "optigem_site.urls"
@@ -78,6 +79,10 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# A connection that died with a PostgreSQL restart is noticed and replaced before the next
+# request uses it; kept for a minute so a busy worker does not reconnect per request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
