@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 from . import services
 from .captcha import allow_captcha, captcha_enabled, script_url
 from .forms import ContactForm, InquiryForm, SupportForm, TrainingForm
-from .models import Kind, TrainingEvent
+from .models import Kind, TrainingEvent, pupil_promise
 from .notice import notice_for
 from .ratelimit import rate_limited
 
@@ -90,4 +90,6 @@ def guardian(request, token: str):
         return render(
             request, "contact/guardian_error.html", {"message": error.message}, status=410
         )
-    return render(request, "contact/guardian.html", {"inquiry": inquiry})
+    return render(
+        request, "contact/guardian.html", {"inquiry": inquiry, "promise": pupil_promise()}
+    )
