@@ -11,22 +11,28 @@ from .captcha import allow_captcha, captcha_enabled, script_url
 from .forms import ContactForm, InquiryForm, SupportForm, TrainingForm
 from .models import Kind, TrainingEvent, pupil_promise
 from .notice import notice_for
-from .ratelimit import rate_limited
+from .ratelimit import TOO_MANY_MESSAGE, limit_headers, over_limit, rate_limited
 
 
 def _form_page(request, *, form_class: type[InquiryForm], kind: str, event=None):
     form = form_class(request.POST if request.method == "POST" else None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        try:
-            inquiry = services.inquiry_create(
-                kind=kind, data=form.inquiry_data(), event=event, language=get_language()
-            )
-        except services.RegistrationRefused as refused:
-            form.add_error(None, refused.message)
+        if over_limit(request):
+            # Counted only now: a submission that fails validation costs the visitor nothing.
+            form.add_error(None, TOO_MANY_MESSAGE)
+            status = 429
         else:
-            return redirect("contact:thanks", token=services.thanks_token(inquiry))
+            try:
+                inquiry = services.inquiry_create(
+                    kind=kind, data=form.inquiry_data(), event=event, language=get_language()
+                )
+            except services.RegistrationRefused as refused:
+                form.add_error(None, refused.message)
+            else:
+                return redirect("contact:thanks", token=services.thanks_token(inquiry))
     captcha = captcha_enabled()
-    return render(
+    response = render(
         request,
         f"contact/form_{kind}.html",
         {
@@ -35,25 +41,24 @@ def _form_page(request, *, form_class: type[InquiryForm], kind: str, event=None)
             "captcha_script": script_url() if captcha else "",
             "event": event,
         },
+        status=status,
     )
+    return limit_headers(response) if status == 429 else response
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@rate_limited
 @allow_captcha
 def contact_form(request):
     return _form_page(request, form_class=ContactForm, kind=Kind.CONTACT)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@rate_limited
 @allow_captcha
 def support_form(request):
     return _form_page(request, form_class=SupportForm, kind=Kind.SUPPORT)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@rate_limited
 @allow_captcha
 def training_form(request, event: str):
     training = get_object_or_404(TrainingEvent, slug=event)
