@@ -10,6 +10,14 @@ from .models import Inquiry, pupil_promise
 from .validators import multi_line, single_line
 
 OPTIONAL = _("%(label)s (freiwillig)")
+# Browsers fill these in from the visitor's saved details (WCAG 1.3.5, HTML autofill tokens).
+AUTOCOMPLETE = {
+    "name": "name",
+    "email": "email",
+    "organisation": "organization",
+    "phone": "tel",
+    "guardian_email": "section-guardian email",
+}
 PRODUCTS = [
     ("", _("– bitte wählen –")),
     ("win-finanz", "OPTIGEM Win-Finanz"),
@@ -45,6 +53,10 @@ class InquiryForm(forms.ModelForm):
         only_pupils = _("Nur wenn Sie Schülerin/Schüler oder unter 16 sind.")
         self.fields["guardian_email"].help_text = f"{only_pupils} {pupil_promise()}"
         for name, field in self.fields.items():
+            if name in AUTOCOMPLETE:
+                field.widget.attrs["autocomplete"] = AUTOCOMPLETE[name]
+            if name == "phone":
+                field.widget.input_type = "tel"
             if name in self.single_line_fields:
                 field.validators.append(single_line)
             if name in self.multi_line_fields:

@@ -14,7 +14,9 @@ from .notice import notice_for
 from .ratelimit import TOO_MANY_MESSAGE, limit_headers, over_limit, rate_limited
 
 
-def _form_page(request, *, form_class: type[InquiryForm], kind: str, event=None):
+def _form_page(
+    request, *, form_class: type[InquiryForm], kind: str, event=None, extra: dict | None = None
+):
     form = form_class(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -40,6 +42,7 @@ def _form_page(request, *, form_class: type[InquiryForm], kind: str, event=None)
             "notice": notice_for(kind, captcha=captcha),
             "captcha_script": script_url() if captcha else "",
             "event": event,
+            **(extra or {}),
         },
         status=status,
     )
@@ -62,13 +65,24 @@ def support_form(request):
 @allow_captcha
 def training_form(request, event: str):
     training = get_object_or_404(TrainingEvent, slug=event)
-    return _form_page(request, form_class=TrainingForm, kind=Kind.TRAINING, event=training)
+    # Shown, a full or closed event says so instead of offering the form. A POST skips the
+    # count (the service counts under the lock) and gets its answer with what was typed kept.
+    extra = {}
+    if request.method != "POST":
+        now = timezone.now()
+        seats_left = training.seats_left(now=now)
+        extra = {"seats_left": seats_left, "bookable": training.is_open(now=now) and seats_left}
+    return _form_page(
+        request, form_class=TrainingForm, kind=Kind.TRAINING, event=training, extra=extra
+    )
 
 
 def training_list(request):
     now = timezone.now()
     events = TrainingEvent.objects.upcoming(now=now).with_seats_taken(now=now)
-    rows = [(event, event.is_open(now=now) and event.seats_taken < event.seats) for event in events]
+    rows = [
+        (event, event.is_open(now=now), max(0, event.seats - event.seats_taken)) for event in events
+    ]
     return render(request, "contact/training_list.html", {"rows": rows})
 
 
