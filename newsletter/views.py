@@ -61,7 +61,7 @@ def requested(request):
     return render(request, "newsletter/requested.html")
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request, token: str):
     """GET shows a button, so that a link scanner opening the mail confirms nothing."""
     if request.method == "POST":
@@ -94,12 +94,12 @@ def _unsubscribe(request, token: str, *, scope: str):
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token: str):
     return _unsubscribe(request, token, scope="newsletter")
 
 
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def customer_optout(request, token: str):
     return _unsubscribe(request, token, scope="customer")

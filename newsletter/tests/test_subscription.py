@@ -151,6 +151,15 @@ def test_head_answers_200(client):
     assert client.head(reverse("newsletter:subscribe")).status_code == 200
 
 
+@pytest.mark.parametrize("name", ["confirm", "unsubscribe", "customer_optout"])
+def test_head_on_the_link_pages_answers_200_and_changes_nothing(client, name):
+    subscriber = factories.subscriber("kopf@example.org")
+    response = client.head(reverse(f"newsletter:{name}", kwargs={"token": "x" * 20}))
+    assert response.status_code == 200
+    subscriber.refresh_from_db()
+    assert subscriber.status == "subscribed"
+
+
 def test_link_expires_after_72_hours():
     consent = ConsentText.objects.current("de")
     start = timezone.now() - timedelta(hours=73)
