@@ -23,8 +23,14 @@ def _no_control_chars(value: str) -> None:
 
 
 class SignInForm(forms.Form):
-    email = forms.EmailField(label=_("E-Mail-Adresse"), max_length=254)
-    password = forms.CharField(label=_("Passwort"), widget=forms.PasswordInput)
+    email = forms.EmailField(
+        label=_("E-Mail-Adresse"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Passwort"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
     def __init__(self, request, *args, **kwargs):
         self.request = request
@@ -57,9 +63,19 @@ class CodeForm(forms.Form):
 
 
 class InvitationAcceptForm(forms.Form):
-    name = forms.CharField(label=_("Ihr Name"), max_length=200, validators=[_no_control_chars])
-    password = forms.CharField(label=_("Passwort"), widget=forms.PasswordInput)
-    password_again = forms.CharField(label=_("Passwort wiederholen"), widget=forms.PasswordInput)
+    name = forms.CharField(
+        label=_("Ihr Name"),
+        max_length=200,
+        validators=[_no_control_chars],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password = forms.CharField(
+        label=_("Passwort"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password_again = forms.CharField(
+        label=_("Passwort wiederholen"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
 
     def clean(self):
         data = super().clean()
@@ -206,7 +222,10 @@ class ConfirmForm(forms.Form):
 
 
 class PasswordConfirmForm(forms.Form):
-    password = forms.CharField(label=_("Ihr Passwort"), widget=forms.PasswordInput)
+    password = forms.CharField(
+        label=_("Ihr Passwort"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
     def __init__(self, user, *args, **kwargs):
         self.user = user

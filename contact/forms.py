@@ -6,10 +6,18 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .captcha import CaptchaField, captcha_enabled
-from .models import Inquiry
+from .models import Inquiry, pupil_promise
 from .validators import multi_line, single_line
 
 OPTIONAL = _("%(label)s (freiwillig)")
+# Browsers fill these in from the visitor's saved details (WCAG 1.3.5, HTML autofill tokens).
+AUTOCOMPLETE = {
+    "name": "name",
+    "email": "email",
+    "organisation": "organization",
+    "phone": "tel",
+    "guardian_email": "section-guardian email",
+}
 PRODUCTS = [
     ("", _("– bitte wählen –")),
     ("win-finanz", "OPTIGEM Win-Finanz"),
@@ -31,10 +39,6 @@ class InquiryForm(forms.ModelForm):
         label=_("E-Mail-Adresse einer/eines Erziehungsberechtigten"),
         max_length=254,
         required=False,
-        help_text=_(
-            "Nur wenn Sie Schülerin/Schüler oder unter 16 sind: Wir speichern Ihre Anfrage erst, "
-            "wenn eine erziehungsberechtigte Person über einen Link in ihrer E-Mail zustimmt."
-        ),
     )
     # Set when the form is first shown; a second POST with the same key stores nothing new.
     submission_key = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -47,7 +51,13 @@ class InquiryForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        only_pupils = _("Nur wenn Sie Schülerin/Schüler oder unter 16 sind.")
+        self.fields["guardian_email"].help_text = f"{only_pupils} {pupil_promise()}"
         for name, field in self.fields.items():
+            if name in AUTOCOMPLETE:
+                field.widget.attrs["autocomplete"] = AUTOCOMPLETE[name]
+            if name == "phone":
+                field.widget.input_type = "tel"
             if name in self.single_line_fields:
                 field.validators.append(single_line)
             if name in self.multi_line_fields:

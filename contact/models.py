@@ -12,6 +12,18 @@ from django.utils.translation import gettext_lazy as _
 GUARDIAN_CONFIRMATION_HOURS = 72
 
 
+def pupil_promise() -> str:
+    """What happens to a pupil's request, in the same words on the form, in the guardian mail
+    and on the guardian page (the policy's § 1.5 repeats them; a test compares)."""
+    return _(
+        "Bis eine erziehungsberechtigte Person zustimmt, speichern wir die Anfrage nur "
+        "verschlüsselt; den Schlüssel enthält allein der Link in der E-Mail an diese Person, "
+        "sodass bei uns niemand die Anfrage lesen kann. Erst mit der Zustimmung speichern wir "
+        "die Anfrage lesbar und bearbeiten sie; lehnt die Person ab oder stimmt sie nicht "
+        "innerhalb von %(hours)s Stunden zu, löschen wir die Anfrage."
+    ) % {"hours": GUARDIAN_CONFIRMATION_HOURS}
+
+
 class Kind(models.TextChoices):
     CONTACT = "contact", _("Kontaktanfrage")
     SUPPORT = "support", _("Supportanfrage")
@@ -114,7 +126,7 @@ class InquiryQuerySet(models.QuerySet):
         )
 
 
-def _new_nonce() -> str:
+def _new_nonce() -> str:  # referenced by migration 0001 only
     return secrets.token_urlsafe(24)
 
 
@@ -149,7 +161,11 @@ class Inquiry(models.Model):
 
     is_minor = models.BooleanField(_("Schüler/in oder unter 16"), default=False)
     guardian_email = models.EmailField(_("E-Mail der Erziehungsberechtigten"), blank=True)
-    guardian_nonce = models.CharField(max_length=40, blank=True, default=_new_nonce, editable=False)
+    # A pending pupil request (contact.pending): ciphertext, the hash of the link's key, and
+    # the key wrapped for the guardian mail's outbox until that mail is settled.
+    guardian_key_hash = models.CharField(max_length=64, blank=True, editable=False)
+    sealed_data = models.TextField(blank=True, editable=False)
+    guardian_key_wrapped = models.TextField(blank=True, editable=False)
     guardian_confirmed_at = models.DateTimeField(
         _("Zustimmung der Erziehungsberechtigten"), null=True, blank=True
     )

@@ -24,12 +24,14 @@ from kombu.exceptions import OperationalError
 
 from privacy.registry import MailKind, registry
 
+from . import pending
 from .models import (
     GUARDIAN_CONFIRMATION_HOURS,
     Inquiry,
     MailState,
     Status,
     TrainingEvent,
+    pupil_promise,
 )
 
 logger = logging.getLogger(__name__)
@@ -134,8 +136,8 @@ def inquiry_create(
         staff_mail=MailState.WAITING if minor else MailState.UNSENT,
         guardian_mail=MailState.UNSENT if minor else MailState.NOT_NEEDED,
     )
-    if not minor:
-        inquiry.guardian_nonce = ""
+    if minor:
+        _seal(inquiry)
     try:
         with _insert_transaction(locking=event is not None):
             if event is not None:
@@ -148,6 +150,16 @@ def inquiry_create(
         return existing
     transaction.on_commit(partial(_enqueue_mails, inquiry.pk), robust=True)
     return inquiry
+
+
+def _seal(inquiry: Inquiry) -> None:
+    """Replace what the pupil typed by its ciphertext; the key goes only into the guardian link."""
+    values = {field: getattr(inquiry, field) for field in pending.SEALED_FIELDS}
+    key, inquiry.sealed_data = pending.seal(values)
+    inquiry.guardian_key_hash = pending.key_hash(key)
+    inquiry.guardian_key_wrapped = pending.wrap_for_outbox(key)
+    for field in pending.SEALED_FIELDS:
+        setattr(inquiry, field, "")
 
 
 def thanks_token(inquiry: Inquiry) -> str:
@@ -163,9 +175,9 @@ def inquiry_for_thanks(token: str) -> Inquiry | None:
     return Inquiry.objects.filter(pk=pk).select_related("event").first()
 
 
-def guardian_token(inquiry: Inquiry) -> str:
-    """A signed link token naming the request and its single-use nonce (no e-mail address)."""
-    return signing.dumps({"i": inquiry.pk, "n": inquiry.guardian_nonce}, salt=GUARDIAN_SALT)
+def guardian_token(inquiry: Inquiry, *, key: str) -> str:
+    """A signed link token naming the request and carrying the key of its ciphertext."""
+    return signing.dumps({"i": inquiry.pk, "k": key}, salt=GUARDIAN_SALT)
 
 
 def _guardian_cutoff(now: datetime) -> datetime:
@@ -173,7 +185,8 @@ def _guardian_cutoff(now: datetime) -> datetime:
 
 
 def inquiry_for_guardian(*, token: str, now: datetime | None = None) -> Inquiry:
-    """The pending request a guardian link names; GuardianLinkError if it is not usable."""
+    """The pending request a guardian link names, opened with the link's key (unsaved);
+    GuardianLinkError if it is not usable."""
     now = now or timezone.now()
     try:
         payload = signing.loads(
@@ -186,10 +199,19 @@ def inquiry_for_guardian(*, token: str, now: datetime | None = None) -> Inquiry:
     inquiry = Inquiry.objects.filter(pk=payload.get("i")).select_related("event").first()
     if inquiry is None or not inquiry.is_minor:
         raise GuardianLinkError(_expired_message())
-    if inquiry.guardian_confirmed_at is not None or inquiry.guardian_nonce != payload.get("n"):
+    key = str(payload.get("k", ""))
+    if inquiry.guardian_confirmed_at is not None or not pending.key_matches(
+        key, inquiry.guardian_key_hash
+    ):
         raise GuardianLinkError(_("Dieser Link wurde bereits verwendet."))
     if inquiry.created_at <= _guardian_cutoff(now):
         raise GuardianLinkError(_expired_message())
+    try:
+        values = pending.unseal(key=key, ciphertext=inquiry.sealed_data)
+    except pending.SealBroken as exc:
+        raise GuardianLinkError(_("Dieser Link ist ungültig.")) from exc
+    for field in pending.SEALED_FIELDS:
+        setattr(inquiry, field, values.get(field, ""))
     return inquiry
 
 
@@ -201,17 +223,21 @@ def _expired_message() -> str:
 
 
 def inquiry_guardian_confirm(*, token: str, now: datetime | None = None) -> Inquiry:
-    """Record the guardian's consent once; the request becomes visible and its mails go out."""
+    """Record the guardian's consent once: the request is stored readable (the ciphertext and
+    the key's traces are wiped), becomes visible to staff, and its mails go out."""
     now = now or timezone.now()
     inquiry = inquiry_for_guardian(token=token, now=now)
     claimed = Inquiry.objects.filter(
         pk=inquiry.pk,
-        guardian_nonce=inquiry.guardian_nonce,
+        guardian_key_hash=inquiry.guardian_key_hash,
         guardian_confirmed_at__isnull=True,
         created_at__gt=_guardian_cutoff(now),
     ).update(
+        **{field: getattr(inquiry, field) for field in pending.SEALED_FIELDS},
         guardian_confirmed_at=now,
-        guardian_nonce="",
+        guardian_key_hash="",
+        sealed_data="",
+        guardian_key_wrapped="",
         receipt_mail=MailState.UNSENT,
         staff_mail=MailState.UNSENT,
     )
@@ -223,10 +249,12 @@ def inquiry_guardian_confirm(*, token: str, now: datetime | None = None) -> Inqu
 
 
 def inquiry_guardian_decline(*, token: str, now: datetime | None = None) -> None:
-    """The guardian refuses: the request is deleted at once."""
+    """The guardian refuses: the request, ciphertext included, is deleted at once."""
     inquiry = inquiry_for_guardian(token=token, now=now)
     Inquiry.objects.filter(
-        pk=inquiry.pk, guardian_nonce=inquiry.guardian_nonce, guardian_confirmed_at__isnull=True
+        pk=inquiry.pk,
+        guardian_key_hash=inquiry.guardian_key_hash,
+        guardian_confirmed_at__isnull=True,
     ).delete()
 
 
@@ -279,11 +307,18 @@ def _staff_notification(inquiry: Inquiry) -> EmailMessage:
 
 def _guardian_request(inquiry: Inquiry) -> EmailMessage:
     with translation.override(inquiry.language):
-        link = _absolute(reverse("contact:guardian", kwargs={"token": guardian_token(inquiry)}))
+        key = pending.unwrap_from_outbox(inquiry.guardian_key_wrapped)
+        token = guardian_token(inquiry, key=key)
+        link = _absolute(reverse("contact:guardian", kwargs={"token": token}))
         subject = _("Bitte um Ihre Zustimmung: Anfrage an die OPTIGEM GmbH")
         body = render_to_string(
             "contact/mail/guardian.txt",
-            {"inquiry": inquiry, "link": link, "hours": GUARDIAN_CONFIRMATION_HOURS},
+            {
+                "inquiry": inquiry,
+                "link": link,
+                "hours": GUARDIAN_CONFIRMATION_HOURS,
+                "promise": pupil_promise(),
+            },
         )
     return EmailMessage(subject=subject, body=body, to=[inquiry.guardian_email])
 
@@ -332,6 +367,10 @@ def inquiry_send_mails(*, inquiry_id: int, now: datetime | None = None) -> list[
             if state:
                 setattr(inquiry, field, state)
                 changed.append(field)
+                if field == "guardian_mail":
+                    # Settled: from now on only the guardian's link carries the key.
+                    inquiry.guardian_key_wrapped = ""
+                    changed.append("guardian_key_wrapped")
         if changed:
             inquiry.save(update_fields=changed)
     return [field for field in changed if getattr(inquiry, field) == MailState.SENT]

@@ -10,8 +10,17 @@ from .models import WRITTEN_CHANNELS, ConsentText, Relationship
 class SubscribeForm(forms.Form):
     """E-mail (required), name (optional) and the consent, bound to the text version shown."""
 
-    email = forms.EmailField(label=_("E-Mail-Adresse"), max_length=254)
-    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    email = forms.EmailField(
+        label=_("E-Mail-Adresse"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
     consent = forms.BooleanField(
         label=_("Ja, ich willige ein."),
         error_messages={"required": _("Bitte bestätigen Sie die Einwilligung.")},

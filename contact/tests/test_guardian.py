@@ -1,13 +1,16 @@
 import re
 from datetime import timedelta
+from html import unescape
 from http import HTTPStatus
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone, translation
 
-from contact import services
-from contact.models import Inquiry, MailState, TrainingEvent
+from contact import pending, services
+from contact.models import Inquiry, MailState, TrainingEvent, pupil_promise
 from contact.tests.factories import contact_data, make_event, minor, training_data
 from privacy.registry import registry
 
@@ -148,3 +151,90 @@ def test_a_pending_registration_holds_its_seat_until_it_expires(
     events = TrainingEvent.objects.filter(pk=event.pk)
     assert events.with_seats_taken().get().seats_taken == 1
     assert events.with_seats_taken(now=later).get().seats_taken == 0
+
+
+def _every_row_as_text() -> str:
+    """Every row of every table of the database, each rendered by PostgreSQL as one text."""
+    with connection.cursor() as cursor:
+        tables = connection.introspection.table_names(cursor)
+        rows = []
+        for table in tables:
+            cursor.execute(f"SELECT t::text FROM {connection.ops.quote_name(table)} t")
+            rows.extend(value for (value,) in cursor.fetchall())
+    return "\n".join(rows).lower()
+
+
+PUPIL = {
+    "name": "Paula Schülerin",
+    "email": "paula.schuelerin@example.org",
+    "phone": "0171 5550123",
+    "subject": "Referat über Spendenbuchhaltung",
+    "message": "Ich schreibe ein Referat und habe eine Frage zur Spendenquittung.",
+}
+
+
+def test_a_pupils_request_is_stored_only_as_ciphertext_until_the_guardian_consents(
+    client, django_capture_on_commit_callbacks
+):
+    _submit_as_minor(client, django_capture_on_commit_callbacks, data=contact_data(**PUPIL))
+    stored = _every_row_as_text()
+    for value in PUPIL.values():
+        assert value.lower() not in stored
+    inquiry = Inquiry.objects.get()
+    assert inquiry.sealed_data and inquiry.guardian_key_hash
+    assert inquiry.guardian_key_wrapped == ""  # the mail went out: only the link holds the key
+
+    path = _path(_link(mail.outbox[0]))
+    page = client.get(path).content.decode()
+    assert "Paula Schülerin" in page and "Frage zur Spendenquittung" in page
+    assert PUPIL["message"].lower() not in _every_row_as_text()  # looking decrypts, stores nothing
+
+    client.post(path, {"decision": "confirm"})
+    inquiry = Inquiry.objects.get()
+    assert (inquiry.name, inquiry.email, inquiry.message) == (
+        PUPIL["name"],
+        PUPIL["email"],
+        PUPIL["message"],
+    )
+    assert (inquiry.sealed_data, inquiry.guardian_key_hash) == ("", "")
+
+
+def test_a_refusal_deletes_the_ciphertext(client, django_capture_on_commit_callbacks):
+    _submit_as_minor(client, django_capture_on_commit_callbacks)
+    ciphertext = Inquiry.objects.get().sealed_data
+    client.post(_path(_link(mail.outbox[0])), {"decision": "decline"})
+    assert ciphertext[:40] not in _every_row_as_text()
+
+
+def test_without_the_links_key_the_stored_request_cannot_be_opened(
+    client, django_capture_on_commit_callbacks
+):
+    _submit_as_minor(client, django_capture_on_commit_callbacks)
+    inquiry = Inquiry.objects.get()
+    other_key, _ = pending.seal({})
+    with pytest.raises(pending.SealBroken):
+        pending.unseal(key=other_key, ciphertext=inquiry.sealed_data)
+    forged = services.guardian_token(inquiry, key=other_key)
+    response = client.get(f"/anfrage/zustimmung/{forged}/")
+    assert response.status_code == HTTPStatus.GONE
+    assert "Erika" not in response.content.decode()
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_form_guardian_mail_guardian_page_and_policy_say_the_same_words(
+    client, django_capture_on_commit_callbacks, language
+):
+    with translation.override(language):
+        promise = pupil_promise()
+        policy = reverse("privacy:policy")
+        form_url = reverse("contact:contact")
+
+    def words(html: str) -> str:
+        return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+    form = client.get(form_url)
+    assert promise in words(form.content.decode())
+    assert promise in words(client.get(policy).content.decode())
+    _submit_as_minor(client, django_capture_on_commit_callbacks, url=form_url)
+    assert promise in " ".join(mail.outbox[0].body.split())
+    assert promise in words(client.get(_path(_link(mail.outbox[0]))).content.decode())

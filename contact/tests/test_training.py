@@ -114,3 +114,21 @@ def test_demo_events_are_listed_and_open_for_registration(client):
     page = client.get("/schulungen/").content.decode()
     assert page.count("/anmeldung/") == 2
     assert "Einführung in OPTIGEM Win-Finanz" in page
+
+
+@pytest.mark.django_db
+def test_the_list_shows_seats_left_and_a_full_event_says_ausgebucht_instead_of_the_form(client):
+    roomy = make_event(seats=3, title="Jahresabschluss")
+    full = make_event(seats=1, title="Spendenquittungen")
+    client.post(f"/schulungen/{roomy.slug}/anmeldung/", training_data())
+    client.post(f"/schulungen/{full.slug}/anmeldung/", training_data())
+    listing = " ".join(client.get("/schulungen/").content.decode().split())
+    assert "noch 2 Plätze frei" in listing
+    assert f'href="/schulungen/{full.slug}/anmeldung/"' not in listing
+    assert "<strong>ausgebucht</strong>" in listing
+
+    page = client.get(f"/schulungen/{full.slug}/anmeldung/").content.decode()
+    assert "Diese Schulung ist ausgebucht." in page
+    assert "<form" not in page.split("<main", 1)[1].split("</main>", 1)[0]
+    open_page = client.get(f"/schulungen/{roomy.slug}/anmeldung/").content.decode()
+    assert "noch 2 Plätze frei" in " ".join(open_page.split()) and 'name="email"' in open_page

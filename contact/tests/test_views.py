@@ -114,7 +114,7 @@ def test_training_list_shows_upcoming_events_and_their_state(client, django_asse
         page = client.get("/schulungen/").content.decode()
     assert f"/schulungen/{open_event.slug}/anmeldung/" in page
     assert f"/schulungen/{full.slug}/anmeldung/" not in page
-    assert "Ausgebucht" in page
+    assert "<strong>ausgebucht</strong>" in page
 
 
 def test_training_registration_is_stored_for_its_event(client):

@@ -1,4 +1,5 @@
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -6,6 +7,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import free_port
 from newsletter import services, suppression
 from newsletter.models import ConsentText, Subscriber
 from newsletter.tests import factories
@@ -102,8 +104,9 @@ def test_link_works_once(client, mailoutbox, django_capture_on_commit_callbacks)
 
 
 def test_one_confirmation_mail_per_address_per_24_hours(
-    client, mailoutbox, django_capture_on_commit_callbacks
+    client, settings, mailoutbox, django_capture_on_commit_callbacks
 ):
+    settings.NEWSLETTER_SIGNUP_RATE_LIMIT = 100  # as if from many clients
     for _ in range(20):
         response = _post(client, django_capture_on_commit_callbacks, "twice@example.org")
         assert response.status_code == 302
@@ -146,6 +149,15 @@ def test_confirmation_send_is_idempotent(mailoutbox):
 
 def test_head_answers_200(client):
     assert client.head(reverse("newsletter:subscribe")).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["confirm", "unsubscribe", "customer_optout"])
+def test_head_on_the_link_pages_answers_200_and_changes_nothing(client, name):
+    subscriber = factories.subscriber("kopf@example.org")
+    response = client.head(reverse(f"newsletter:{name}", kwargs={"token": "x" * 20}))
+    assert response.status_code == 200
+    subscriber.refresh_from_db()
+    assert subscriber.status == "subscribed"
 
 
 def test_link_expires_after_72_hours():
@@ -195,3 +207,71 @@ def test_english_pages_are_translated(client):
         reverse("newsletter:subscribe").replace("/newsletter/", "/en/newsletter/")
     ).content.decode()
     assert "Subscribe to the newsletter" in body
+
+
+def test_sign_ups_are_limited_per_client_not_per_address(
+    client, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.NEWSLETTER_SIGNUP_RATE_LIMIT = 2
+    for _ in range(3):  # a form with an error costs nothing
+        assert _post(client, django_capture_on_commit_callbacks, "kein-at").status_code == 200
+    for email in ("a@example.org", "b@example.org"):
+        assert _post(client, django_capture_on_commit_callbacks, email).status_code == 302
+    answers = set()
+    for email in ("c@example.org", "subscribed@example.org"):
+        response = _post(client, django_capture_on_commit_callbacks, email)
+        page = response.content.decode()
+        assert response.status_code == 429 and "Zu viele Anfragen" in page
+        assert f'value="{email}"' in page  # the typed address is kept
+        answers.add(re.sub(r'(nonce|value)="[^"]*"', "", page.replace(email, "ADDRESS")))
+    assert len(answers) == 1  # the same answer whoever the address is
+    assert sorted(m.to[0] for m in mailoutbox) == ["a@example.org", "b@example.org"]
+    other = client.post(
+        URL,
+        {
+            "email": "d@example.org",
+            "consent": "on",
+            "consent_version": ConsentText.objects.current("de").version,
+        },
+        REMOTE_ADDR="198.51.100.20",
+    )
+    assert other.status_code == 302
+
+
+def test_sign_up_fails_open_with_a_log_line_when_the_cache_is_down(
+    client, settings, caplog, django_capture_on_commit_callbacks
+):
+    settings.CACHES = {
+        **settings.CACHES,
+        "down": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2},
+        },
+    }
+    settings.CONTACT_RATE_LIMIT_CACHE = "down"
+    settings.NEWSLETTER_SIGNUP_RATE_LIMIT = 0
+    response = _post(client, django_capture_on_commit_callbacks, "e@example.org")
+    assert response.status_code == 302
+    assert "newsletter-signup.rate_limit.cache_unavailable" in caplog.text
+
+
+def test_the_sign_up_limit_stores_no_address(
+    client, settings, redis_client, django_capture_on_commit_callbacks
+):
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.REDIS_URL,
+            "KEY_PREFIX": prefix,
+        },
+    }
+    settings.CONTACT_RATE_LIMIT_CACHE = "ratelimit"
+    _post(client, django_capture_on_commit_callbacks, "f@example.org")
+    keys = [key.decode() for key in redis_client.keys(f"{prefix}*")]
+    assert len(keys) == 1 and "203.0.113.7" not in keys[0]
+    assert 0 < redis_client.ttl(keys[0]) <= settings.NEWSLETTER_SIGNUP_RATE_LIMIT_WINDOW
+    assert redis_client.get(keys[0]) == b"1"
+    redis_client.delete(*keys)
