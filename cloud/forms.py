@@ -118,7 +118,12 @@ class ReceiptForm(forms.Form):
         label=_("Kontoinhaber"), max_length=200, required=False, validators=[_no_control_chars]
     )
     iban = forms.CharField(label=_("IBAN"), max_length=50, required=False)
-    bic = forms.CharField(label=_("BIC"), max_length=20, required=False)
+    bic = forms.CharField(
+        label=_("BIC (freiwillig)"),
+        max_length=20,
+        required=False,
+        help_text=_("Für SEPA-Überweisungen genügt die IBAN."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -145,7 +150,8 @@ class ReceiptForm(forms.Form):
         if method == RefundMethod.PAYPAL and not data.get("paypal_email"):
             self.add_error("paypal_email", _("Bitte geben Sie Ihre PayPal-Adresse an."))
         if method == RefundMethod.BANK:
-            for name in ("account_holder", "iban", "bic"):
+            # Within SEPA (the only IBANs accepted) the IBAN alone routes the transfer.
+            for name in ("account_holder", "iban"):
                 if not data.get(name):
                     self.add_error(name, _("Dieses Feld ist für eine Überweisung nötig."))
             if data.get("iban"):

@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from privacy.registry import MailKind, normalise_email, registry
 
@@ -253,6 +254,7 @@ def receipt_review(*, receipt: Receipt, reviewer, approve: bool, comment: str) -
     receipt.reviewed_by = reviewer
     receipt.reviewed_at = timezone.now()
     receipt.save(update_fields=["status", "review_comment", "reviewed_by", "reviewed_at"])
+    _decision_mail_after_commit(receipt)
     return receipt
 
 
@@ -263,7 +265,48 @@ def receipt_mark_refunded(*, receipt: Receipt, by) -> Receipt:
     receipt.status = Status.REFUNDED
     receipt.refunded_at = timezone.now()
     receipt.save(update_fields=["status", "refunded_at"])
+    _decision_mail_after_commit(receipt)
     return receipt
+
+
+def _decision_mail_after_commit(receipt: Receipt) -> None:
+    from .tasks import send_receipt_decision
+
+    send_receipt_decision.delay_on_commit(receipt.pk)
+
+
+DECISION_SUBJECTS = {
+    Status.APPROVED: gettext_lazy("OPTIGEM CX: Ihr Beleg wurde genehmigt"),
+    Status.REJECTED: gettext_lazy("OPTIGEM CX: Ihr Beleg wurde abgelehnt"),
+    Status.REFUNDED: gettext_lazy("OPTIGEM CX: Ihr Beleg wurde erstattet"),
+}
+
+
+def receipt_decision_send(*, receipt_id: int) -> None:
+    """Tell the submitter the receipt's current decision, once per status (safe to run twice).
+
+    The mail names the receipt by its date and links to it; amounts, the refund account and
+    the reviewer's comment stay behind the sign-in.
+    """
+    receipt = Receipt.all_tenants.select_related("organisation").filter(pk=receipt_id).first()
+    if (
+        receipt is None
+        or receipt.status not in DECISION_SUBJECTS
+        or receipt.decision_mailed == receipt.status
+        or not receipt.submitter_email
+    ):
+        return
+    link = settings.SITE_URL + reverse(
+        "cloud:receipt", kwargs={"org": receipt.organisation.slug, "pk": receipt.pk}
+    )
+    with translation.override("de"):
+        _send(
+            to=receipt.submitter_email,
+            subject=str(DECISION_SUBJECTS[receipt.status]),
+            template="cloud/mail/receipt_decision.txt",
+            context={"receipt": receipt, "link": link},
+        )
+    Receipt.all_tenants.filter(pk=receipt.pk).update(decision_mailed=receipt.status)
 
 
 def receipt_mark_booked(*, receipt: Receipt) -> Receipt:

@@ -16,6 +16,19 @@ def send_invitation(invitation_id: int) -> None:
     invitation_send(invitation_id=invitation_id)
 
 
+@shared_task(
+    autoretry_for=(OSError, ConnectionError),
+    retry_backoff=True,
+    max_retries=8,
+    acks_late=True,
+    ignore_result=True,
+)
+def send_receipt_decision(receipt_id: int) -> None:
+    from .services import receipt_decision_send
+
+    receipt_decision_send(receipt_id=receipt_id)
+
+
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3, ignore_result=True)
 def send_erasure_reminders() -> None:
     from .services import erasure_reminders_send

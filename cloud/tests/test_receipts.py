@@ -261,6 +261,71 @@ def test_reviewer_approves_rejects_and_marks_refunded(client):
     assert first.status == Status.REFUNDED
 
 
+def test_bic_is_optional_and_amounts_read_the_german_way(client, submitter):
+    assert _submit(client, submitter, bic="", amount="1234.5").status_code == 302
+    receipt = Receipt.all_tenants.get()
+    assert receipt.refund_account["bic"] == ""
+    org = submitter.organisation.slug
+    listing = client.get(reverse("cloud:receipts", kwargs={"org": org})).content.decode()
+    detail = client.get(reverse("cloud:receipt", kwargs={"org": org, "pk": receipt.pk}))
+    for page in (listing, detail.content.decode()):
+        assert "1.234,50\u00a0€" in page
+        assert "EUR</" not in page and "1234.50" not in page
+
+
+def test_the_submitter_is_mailed_each_decision_once_without_amount_or_iban(
+    client, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from cloud import services
+
+    org = make_organisation()
+    reviewer = make_member(organisation=org, role=Role.REVIEWER)
+    submitter = make_member(organisation=org)
+    first, second = make_receipt(membership=submitter), make_receipt(membership=submitter)
+    sign_in(client, reviewer.user)
+
+    def url(name, receipt):
+        return reverse(f"cloud:{name}", kwargs={"org": org.slug, "pk": receipt.pk})
+
+    for name, receipt, data in [
+        ("receipt_review", first, {"decision": "approve", "comment": "passt"}),
+        ("receipt_review", second, {"decision": "reject", "comment": "privat"}),
+        ("receipt_refunded", first, {}),
+    ]:
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url(name, receipt), data)
+    subjects = [m.subject for m in mail.outbox]
+    assert subjects == [
+        "OPTIGEM CX: Ihr Beleg wurde genehmigt",
+        "OPTIGEM CX: Ihr Beleg wurde abgelehnt",
+        "OPTIGEM CX: Ihr Beleg wurde erstattet",
+    ]
+    assert {tuple(m.to) for m in mail.outbox} == {(submitter.user.email,)}
+    for message in mail.outbox:
+        assert "12,50" not in message.body and "12.50" not in message.body
+        assert "DE89" not in message.body and "privat" not in message.body
+        assert url("receipt", first) in message.body or url("receipt", second) in message.body
+    assert first.date.strftime("%d.%m.%Y") in mail.outbox[0].body
+    # A task that runs twice (retry, redelivery) mails nothing more.
+    services.receipt_decision_send(receipt_id=first.pk)
+    assert len(mail.outbox) == 3
+
+    from privacy.registry import MailGuard, registry
+
+    guard = MailGuard(key="test-decision-block", blocks=lambda address, kind: True)
+    registry.register(guard)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url("receipt_refunded", second))  # rejected: refused, no mail
+            third = make_receipt(membership=submitter)
+            client.post(url("receipt_review", third), {"decision": "approve"})
+    finally:
+        del registry.mail_guards["test-decision-block"]
+    assert len(mail.outbox) == 3
+
+
 def test_four_eyes_a_reviewer_cannot_approve_or_refund_their_own_receipt(client):
     org = make_organisation()
     reviewer = make_member(organisation=org, role=Role.REVIEWER)
