@@ -36,6 +36,13 @@ def send_erasure_reminders() -> None:
     erasure_reminders_send()
 
 
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3, ignore_result=True)
+def remove_pending_uploads() -> None:
+    from .services import pending_uploads_remove
+
+    pending_uploads_remove()
+
+
 @shared_task(ignore_result=True, time_limit=60 * 60, soft_time_limit=55 * 60)
 def run_backup() -> None:
     from .backup import backup_create, backups_rotate

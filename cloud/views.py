@@ -207,6 +207,10 @@ def receipt_new(request: HttpRequest) -> HttpResponse:
             {"form": forms.ReceiptForm(), "too_large": settings.CLOUD_MAX_UPLOAD_BYTES // 2**20},
             status=413,
         )
+    membership = request.membership
+    kept = services.pending_upload_find(
+        token=request.POST.get("kept_file", ""), membership=membership
+    )
     form = forms.ReceiptForm(
         request.POST or None,
         request.FILES or None,
@@ -214,18 +218,32 @@ def receipt_new(request: HttpRequest) -> HttpResponse:
             "submitter_name": _cloud_account(request).name,
             "submitter_email": request.user.email,
         },
+        kept=kept,
     )
     if request.method == "POST" and form.is_valid():
-        receipt = services.receipt_submit(
-            membership=request.membership,
-            data=form.cleaned_data,
-            upload=form.cleaned_data["file"],
-            kind=form.kind,
-            refund_account=services.refund_account_from(form.cleaned_data),
-        )
+        upload = form.cleaned_data["file"]
+        try:
+            receipt = services.receipt_submit(
+                membership=membership,
+                data=form.cleaned_data,
+                upload=upload,
+                kind=form.kind,
+                refund_account=services.refund_account_from(form.cleaned_data),
+            )
+        finally:
+            if form.used_kept:
+                upload.close()
+        # The receipt holds its own copy now; a kept upload (used or replaced) goes.
+        services.pending_upload_discard(pending=kept)
         messages.success(request, _("Ihr Beleg wurde eingereicht."))
         return redirect("cloud:receipt", org=request.organisation.slug, pk=receipt.pk)
-    return render(request, "cloud/receipt_new.html", {"form": form})
+    if request.method == "POST" and form.kind and not form.used_kept:
+        # The file passed its checks but another field did not: keep it for the next attempt.
+        services.pending_upload_discard(pending=kept)
+        kept = services.pending_upload_keep(
+            upload=form.cleaned_data["file"], kind=form.kind, membership=membership
+        )
+    return render(request, "cloud/receipt_new.html", {"form": form, "kept": kept})
 
 
 @tenant_view()

@@ -273,6 +273,52 @@ def test_bic_is_optional_and_amounts_read_the_german_way(client, submitter):
         assert "EUR</" not in page and "1234.50" not in page
 
 
+def test_a_checked_file_is_kept_when_another_field_fails(client, submitter):
+    import re
+
+    from django.core.files.storage import default_storage
+
+    from cloud import services
+
+    response = _submit(client, submitter, iban="DE00 0000", file=upload(name="Tankquittung.pdf"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Die Datei „Tankquittung.pdf“ bleibt erhalten" in page
+    assert 'value="DE00 0000"' in page  # what was typed stays
+    token = re.search(r'name="kept_file" value="([^"]+)"', page).group(1)
+    assert len(default_storage.listdir(services.PENDING_DIR)[1]) == 1
+    assert Receipt.all_tenants.count() == 0
+
+    # Another member cannot use the token; without a file the form asks for one.
+    stranger = make_member(organisation=submitter.organisation)
+    sign_in(client, stranger.user)
+    data = _form(kept_file=token)
+    del data["file"]
+    url = reverse("cloud:receipt_new", kwargs={"org": submitter.organisation.slug})
+    assert "Bitte wählen Sie die Datei" in client.post(url, data).content.decode()
+
+    sign_in(client, submitter.user)
+    assert client.post(url, data).status_code == 302
+    receipt = Receipt.all_tenants.get()
+    assert receipt.file_name == "Tankquittung.pdf"
+    assert receipt.file.read() == PDF_BYTES
+    assert default_storage.listdir(services.PENDING_DIR)[1] == []
+    # The token is spent: the file it named is gone.
+    assert "Bitte wählen Sie die Datei" in client.post(url, data).content.decode()
+
+
+def test_kept_uploads_are_removed_after_a_day(client, submitter):
+    from django.core.files.storage import default_storage
+
+    from cloud import services
+
+    _submit(client, submitter, amount="0")
+    assert services.pending_uploads_remove() == 0
+    later = timezone.now() + datetime.timedelta(days=1, minutes=1)
+    assert services.pending_uploads_remove(now=later) == 1
+    assert default_storage.listdir(services.PENDING_DIR)[1] == []
+
+
 def test_the_submitter_is_mailed_each_decision_once_without_amount_or_iban(
     client, django_capture_on_commit_callbacks
 ):
