@@ -475,15 +475,56 @@ def totp_check(*, account, code: str, now: datetime | None = None) -> bool:
 
 
 def organisation_cancel(*, organisation: Organisation, now: datetime | None = None) -> None:
+    from .tasks import send_cancellation_notice
+
     organisation.cancelled_at = now or timezone.now()
     organisation.erasure_reminded_at = None
     organisation.save(update_fields=["cancelled_at", "erasure_reminded_at"])
+    send_cancellation_notice.delay_on_commit(organisation.pk, organisation.cancelled_at.isoformat())
 
 
 def organisation_withdraw_cancellation(*, organisation: Organisation) -> None:
+    from .tasks import send_cancellation_notice
+
     organisation.cancelled_at = None
     organisation.erasure_reminded_at = None
     organisation.save(update_fields=["cancelled_at", "erasure_reminded_at"])
+    send_cancellation_notice.delay_on_commit(organisation.pk, None)
+
+
+def _administrators(organisation: Organisation):
+    return Membership.all_tenants.filter(
+        organisation=organisation, role__in=[Role.MAIN_ADMIN, Role.ADMIN]
+    ).select_related("user")
+
+
+def cancellation_notice_send(*, organisation_id: int, cancelled_at: str | None) -> int:
+    """Confirm a cancellation (``cancelled_at`` its time) or its withdrawal (None) to the
+    administrators. Nothing is sent when the organisation has changed state since (a notice
+    that no longer holds), so a late or repeated task never contradicts the current state."""
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if organisation is None:
+        return 0
+    current = organisation.cancelled_at and organisation.cancelled_at.isoformat()
+    if current != cancelled_at:
+        return 0
+    link = settings.SITE_URL + reverse("cloud:cancellation", kwargs={"org": organisation.slug})
+    sent = 0
+    with translation.override("de"):
+        subject = (
+            _("OPTIGEM CX: Kündigung von %(name)s bestätigt")
+            if cancelled_at
+            else _("OPTIGEM CX: Kündigung von %(name)s zurückgenommen")
+        ) % {"name": organisation.name}
+        for membership in _administrators(organisation):
+            blocked = _send(
+                to=membership.user.email,
+                subject=subject,
+                template="cloud/mail/cancellation_notice.txt",
+                context={"organisation": organisation, "link": link},
+            )
+            sent += blocked is None
+    return sent
 
 
 def erasure_reminders_send(*, now: datetime | None = None) -> int:
@@ -491,9 +532,7 @@ def erasure_reminders_send(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     count = 0
     for organisation in Organisation.objects.due_for_reminder(now=now):
-        admins = Membership.all_tenants.filter(
-            organisation=organisation, role__in=[Role.MAIN_ADMIN, Role.ADMIN]
-        ).select_related("user")
+        admins = _administrators(organisation)
         with translation.override("de"):
             for membership in admins:
                 _send(

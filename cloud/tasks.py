@@ -29,6 +29,15 @@ def send_receipt_decision(receipt_id: int) -> None:
     receipt_decision_send(receipt_id=receipt_id)
 
 
+@shared_task(
+    autoretry_for=(OSError, ConnectionError), retry_backoff=True, max_retries=8, ignore_result=True
+)
+def send_cancellation_notice(organisation_id: int, cancelled_at: str | None) -> None:
+    from .services import cancellation_notice_send
+
+    cancellation_notice_send(organisation_id=organisation_id, cancelled_at=cancelled_at)
+
+
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3, ignore_result=True)
 def send_erasure_reminders() -> None:
     from .services import erasure_reminders_send

@@ -73,6 +73,34 @@ def test_a_cancelled_organisation_is_read_only_until_the_cancellation_is_withdra
     assert client.post(booked, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
 
 
+def test_cancellation_and_withdrawal_are_confirmed_to_the_administrators(
+    client, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    org = make_organisation()
+    main, admin = (make_member(organisation=org, role=r) for r in (Role.MAIN_ADMIN, Role.ADMIN))
+    make_member(organisation=org, role=Role.REVIEWER)
+    sign_in(client, main.user)
+    cancel_url = reverse("cloud:cancellation", kwargs={"org": org.slug})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(cancel_url, {"confirm": "on"})
+    org.refresh_from_db()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([main.user.email, admin.user.email])
+    assert mail.outbox[0].subject == f"OPTIGEM CX: Kündigung von {org.name} bestätigt"
+    due = org.erasure_due_at.astimezone(timezone.get_current_timezone()).strftime("%d.%m.%Y")
+    assert due in mail.outbox[0].body and cancel_url in mail.outbox[0].body
+    # A late repeat of the cancellation notice after the state changed sends nothing.
+    stale = org.cancelled_at.isoformat()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(cancel_url, {"confirm": "on"})
+    assert len(mail.outbox) == 4
+    assert mail.outbox[3].subject == f"OPTIGEM CX: Kündigung von {org.name} zurückgenommen"
+    assert "nichts gelöscht" in mail.outbox[3].body
+    assert services.cancellation_notice_send(organisation_id=org.pk, cancelled_at=stale) == 0
+    assert len(mail.outbox) == 4
+
+
 def test_administrators_are_reminded_a_week_before_the_erasure(smtp_sink):
     org = make_organisation()
     main, admin = (make_member(organisation=org, role=r) for r in (Role.MAIN_ADMIN, Role.ADMIN))
