@@ -33,5 +33,6 @@ urlpatterns = [
     path("<slug:org>/mitglieder/<int:pk>/entfernen/", views.member_remove, name="member_remove"),
     path("<slug:org>/api-schluessel/", views.tokens, name="tokens"),
     path("<slug:org>/api-schluessel/<int:pk>/widerrufen/", views.token_revoke, name="token_revoke"),
+    path("<slug:org>/export/", views.export, name="export"),
     path("<slug:org>/kuendigung/", views.cancellation, name="cancellation"),
 ]

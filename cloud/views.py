@@ -7,13 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from . import export as cloud_export
 from . import forms, selectors, services, totp
 from .access import OTP_SESSION_KEY, login_url, object_action, tenant_view
 from .models import (
@@ -397,6 +398,22 @@ def token_revoke(request: HttpRequest, token: ApiToken) -> HttpResponse:
     services.api_token_revoke(token=token)
     messages.success(request, _("Der API-Schlüssel wurde widerrufen."))
     return redirect("cloud:tokens", org=request.organisation.slug)
+
+
+@tenant_view(ADMIN_ROLES)
+def export(request: HttpRequest) -> StreamingHttpResponse:
+    """All the organisation's receipts as CSV plus their files, one streamed ZIP (GET, so it
+    works while the organisation is read-only after cancellation)."""
+    organisation = request.organisation
+    response = StreamingHttpResponse(
+        cloud_export.organisation_export(organisation=organisation),
+        content_type="application/zip",
+    )
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{cloud_export.export_filename(organisation)}"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @tenant_view({Role.MAIN_ADMIN}, allow_read_only=True)
