@@ -22,6 +22,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from privacy.audit import audit_log
+from privacy.models import AuditAction
 from privacy.registry import MailKind, normalise_email, registry
 
 from . import crypto, throttle, totp
@@ -154,17 +156,52 @@ def _other_main_admin_exists(membership: Membership) -> bool:
     )
 
 
-def membership_change_role(*, membership: Membership, role: str) -> Membership:
+def membership_change_role(*, membership: Membership, role: str, by=None) -> Membership:
+    """Give a member another role; the change is audited (who, when, from which to which)."""
     if (
         membership.role == Role.MAIN_ADMIN
         and role != Role.MAIN_ADMIN
         and not _other_main_admin_exists(membership)
     ):
         raise ValidationError(_("Die Organisation braucht mindestens einen Haupt-Administrator."))
+    previous = membership.role
+    if previous == role:
+        return membership
     membership.role = role
     membership.full_clean()
-    membership.save(update_fields=["role"])
+    with transaction.atomic():
+        membership.save(update_fields=["role"])
+        audit_log(
+            actor=by,
+            action=AuditAction.CHANGE,
+            obj=membership,
+            fields=["role"],
+            note=f"{previous} -> {role}",
+        )
     return membership
+
+
+def invitation_revoke(*, invitation: Invitation, by=None) -> None:
+    """Withdraw an open invitation: its link then says it was withdrawn (audited)."""
+    if invitation.accepted_at is not None:
+        raise ValidationError(_("Diese Einladung wurde bereits angenommen."))
+    with transaction.atomic():
+        audit_log(actor=by, action=AuditAction.DELETE, obj=invitation, note="invitation revoked")
+        invitation.delete()
+
+
+def invitation_resend(*, invitation: Invitation) -> Invitation:
+    """Mail an open invitation again with a fresh link and a fresh validity period."""
+    from .tasks import send_invitation
+
+    if invitation.accepted_at is not None:
+        raise ValidationError(_("Diese Einladung wurde bereits angenommen."))
+    invitation.expires_at = timezone.now() + timedelta(days=settings.CLOUD_INVITATION_DAYS)
+    invitation.sent_at = None
+    invitation.blocked_by = ""
+    invitation.save(update_fields=["expires_at", "sent_at", "blocked_by"])
+    send_invitation.delay_on_commit(invitation.pk)
+    return invitation
 
 
 def membership_remove(*, membership: Membership) -> None:

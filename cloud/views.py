@@ -358,10 +358,40 @@ def member_role(request: HttpRequest, membership: Membership) -> HttpResponse:
     form = forms.RoleForm(request.POST)
     if form.is_valid():
         try:
-            services.membership_change_role(membership=membership, role=form.cleaned_data["role"])
+            services.membership_change_role(
+                membership=membership, role=form.cleaned_data["role"], by=request.user
+            )
             messages.success(request, _("Die Rolle wurde geändert."))
         except ValidationError as exc:
             _form_errors_to_messages(request, exc)
+    return redirect("cloud:members", org=request.organisation.slug)
+
+
+@tenant_view({Role.MAIN_ADMIN})
+@object_action(Invitation)
+def invitation_revoke(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    try:
+        services.invitation_revoke(invitation=invitation, by=request.user)
+        messages.success(
+            request,
+            _("Die Einladung an %(email)s wurde zurückgezogen.") % {"email": invitation.email},
+        )
+    except ValidationError as exc:
+        _form_errors_to_messages(request, exc)
+    return redirect("cloud:members", org=request.organisation.slug)
+
+
+@tenant_view({Role.MAIN_ADMIN})
+@object_action(Invitation)
+def invitation_resend(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    try:
+        services.invitation_resend(invitation=invitation)
+        messages.success(
+            request,
+            _("Die Einladung an %(email)s wurde erneut verschickt.") % {"email": invitation.email},
+        )
+    except ValidationError as exc:
+        _form_errors_to_messages(request, exc)
     return redirect("cloud:members", org=request.organisation.slug)
 
 
