@@ -107,7 +107,10 @@ class ReceiptForm(forms.Form):
         label=_("Verwendungszweck"), max_length=500, validators=[_no_control_chars]
     )
     project = forms.ModelChoiceField(
-        label=_("Projekt"), queryset=Project.all_tenants.none(), required=False
+        label=_("Projekt"),
+        queryset=Project.all_tenants.none(),
+        required=False,
+        empty_label=_("ohne Projekt"),
     )
     submitter_name = forms.CharField(
         label=_("Ihr Name"), max_length=200, validators=[_no_control_chars]
