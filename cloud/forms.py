@@ -94,6 +94,9 @@ class ReceiptForm(forms.Form):
         label=_("Betrag"),
         max_digits=10,
         decimal_places=2,
+        # German input ("42,50") on German pages; the text box keeps what was typed.
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
         validators=[
             MinValueValidator(Decimal("0.01"), message=_("Der Betrag muss größer als null sein.")),
             MaxValueValidator(

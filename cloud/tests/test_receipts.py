@@ -262,7 +262,7 @@ def test_reviewer_approves_rejects_and_marks_refunded(client):
 
 
 def test_bic_is_optional_and_amounts_read_the_german_way(client, submitter):
-    assert _submit(client, submitter, bic="", amount="1234.5").status_code == 302
+    assert _submit(client, submitter, bic="", amount="1234,5").status_code == 302
     receipt = Receipt.all_tenants.get()
     assert receipt.refund_account["bic"] == ""
     org = submitter.organisation.slug
