@@ -6,6 +6,8 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -100,12 +102,16 @@ class RoleForm(forms.Form):
 
 
 class ReceiptForm(forms.Form):
-    file = forms.FileField(label=_("Beleg (PDF, JPEG oder PNG)"))
+    # Not required by the field: a file kept from an earlier attempt (``kept``) stands in for it.
+    file = forms.FileField(label=_("Beleg (PDF, JPEG oder PNG)"), required=False)
     date = forms.DateField(label=_("Belegdatum"), widget=forms.DateInput(attrs={"type": "date"}))
     amount = forms.DecimalField(
         label=_("Betrag"),
         max_digits=10,
         decimal_places=2,
+        # German input ("42,50") on German pages; the text box keeps what was typed.
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
         validators=[
             MinValueValidator(Decimal("0.01"), message=_("Der Betrag muss größer als null sein.")),
             MaxValueValidator(
@@ -119,7 +125,10 @@ class ReceiptForm(forms.Form):
         label=_("Verwendungszweck"), max_length=500, validators=[_no_control_chars]
     )
     project = forms.ModelChoiceField(
-        label=_("Projekt"), queryset=Project.all_tenants.none(), required=False
+        label=_("Projekt"),
+        queryset=Project.all_tenants.none(),
+        required=False,
+        empty_label=_("ohne Projekt"),
     )
     submitter_name = forms.CharField(
         label=_("Ihr Name"), max_length=200, validators=[_no_control_chars]
@@ -133,16 +142,35 @@ class ReceiptForm(forms.Form):
         label=_("Kontoinhaber"), max_length=200, required=False, validators=[_no_control_chars]
     )
     iban = forms.CharField(label=_("IBAN"), max_length=50, required=False)
-    bic = forms.CharField(label=_("BIC"), max_length=20, required=False)
+    bic = forms.CharField(
+        label=_("BIC (freiwillig)"),
+        max_length=20,
+        required=False,
+        help_text=_("Für SEPA-Überweisungen genügt die IBAN."),
+    )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, kept=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = Project.objects.all()
         self.kind = None
+        self.kept = kept
+        self.used_kept = False
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
+        if upload:
+            self.kind = check_receipt_file(upload)
+        return upload
+
+    def _kept_file(self):
+        """The file kept from the last attempt, checked again (it never skips the checks)."""
+        try:
+            stored = default_storage.open(self.kept.name, "rb")
+        except FileNotFoundError:
+            return None
+        upload = File(stored, name=self.kept.original)
         self.kind = check_receipt_file(upload)
+        self.used_kept = True
         return upload
 
     def clean_date(self):
@@ -156,11 +184,18 @@ class ReceiptForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if not data.get("file") and "file" not in self.errors:
+            kept = self.kept and self._kept_file()
+            if kept:
+                data["file"] = kept
+            else:
+                self.add_error("file", _("Bitte wählen Sie die Datei des Belegs aus."))
         method = data.get("refund_method")
         if method == RefundMethod.PAYPAL and not data.get("paypal_email"):
             self.add_error("paypal_email", _("Bitte geben Sie Ihre PayPal-Adresse an."))
         if method == RefundMethod.BANK:
-            for name in ("account_holder", "iban", "bic"):
+            # Within SEPA (the only IBANs accepted) the IBAN alone routes the transfer.
+            for name in ("account_holder", "iban"):
                 if not data.get(name):
                     self.add_error(name, _("Dieses Feld ist für eine Überweisung nötig."))
             if data.get("iban"):

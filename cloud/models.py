@@ -272,6 +272,10 @@ class Receipt(models.Model):
     reviewed_at = models.DateTimeField(_("geprüft am"), null=True, blank=True)
     refunded_at = models.DateTimeField(_("erstattet am"), null=True, blank=True)
     booked_at = models.DateTimeField(_("gebucht am"), null=True, blank=True)
+    # The last status the submitter was mailed about (the decision mail goes once per status).
+    decision_mailed = models.CharField(
+        _("Entscheidung gemeldet"), max_length=20, choices=Status.choices, blank=True
+    )
     created_at = models.DateTimeField(_("eingereicht am"), auto_now_add=True)
 
     all_tenants = ReceiptQuerySet.as_manager()

@@ -4,6 +4,7 @@ import hashlib
 import json
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +20,10 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from privacy.audit import audit_log
+from privacy.models import AuditAction
 from privacy.registry import MailKind, normalise_email, registry
 
 from . import crypto, throttle, totp
@@ -152,17 +156,52 @@ def _other_main_admin_exists(membership: Membership) -> bool:
     )
 
 
-def membership_change_role(*, membership: Membership, role: str) -> Membership:
+def membership_change_role(*, membership: Membership, role: str, by=None) -> Membership:
+    """Give a member another role; the change is audited (who, when, from which to which)."""
     if (
         membership.role == Role.MAIN_ADMIN
         and role != Role.MAIN_ADMIN
         and not _other_main_admin_exists(membership)
     ):
         raise ValidationError(_("Die Organisation braucht mindestens einen Haupt-Administrator."))
+    previous = membership.role
+    if previous == role:
+        return membership
     membership.role = role
     membership.full_clean()
-    membership.save(update_fields=["role"])
+    with transaction.atomic():
+        membership.save(update_fields=["role"])
+        audit_log(
+            actor=by,
+            action=AuditAction.CHANGE,
+            obj=membership,
+            fields=["role"],
+            note=f"{previous} -> {role}",
+        )
     return membership
+
+
+def invitation_revoke(*, invitation: Invitation, by=None) -> None:
+    """Withdraw an open invitation: its link then says it was withdrawn (audited)."""
+    if invitation.accepted_at is not None:
+        raise ValidationError(_("Diese Einladung wurde bereits angenommen."))
+    with transaction.atomic():
+        audit_log(actor=by, action=AuditAction.DELETE, obj=invitation, note="invitation revoked")
+        invitation.delete()
+
+
+def invitation_resend(*, invitation: Invitation) -> Invitation:
+    """Mail an open invitation again with a fresh link and a fresh validity period."""
+    from .tasks import send_invitation
+
+    if invitation.accepted_at is not None:
+        raise ValidationError(_("Diese Einladung wurde bereits angenommen."))
+    invitation.expires_at = timezone.now() + timedelta(days=settings.CLOUD_INVITATION_DAYS)
+    invitation.sent_at = None
+    invitation.blocked_by = ""
+    invitation.save(update_fields=["expires_at", "sent_at", "blocked_by"])
+    send_invitation.delay_on_commit(invitation.pk)
+    return invitation
 
 
 def membership_remove(*, membership: Membership) -> None:
@@ -202,6 +241,74 @@ def receipt_submit(
         receipt.file.delete(save=False)
         raise
     return receipt
+
+
+# Uploads kept while the rest of the receipt form has errors
+
+PENDING_SALT = "cloud.pending-upload"
+PENDING_DIR = "cloud/pending"
+PENDING_MAX_AGE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class PendingUpload:
+    """A checked upload waiting in storage for the corrected form; ``token`` names it, signed."""
+
+    name: str
+    original: str
+    token: str
+
+
+def pending_upload_keep(*, upload, kind: Kind, membership: Membership) -> PendingUpload:
+    """Store an upload that passed its checks while another field failed, so it is not lost.
+
+    The storage name is random; the token binds it to this member and expires after a day
+    (``pending_uploads_remove`` deletes what is left after that).
+    """
+    name = default_storage.save(f"{PENDING_DIR}/{secrets.token_hex(16)}{kind.extension}", upload)
+    original = Path(upload.name).name[:200]
+    token = signing.dumps(
+        {"n": name, "o": original, "m": membership.pk}, salt=PENDING_SALT, compress=True
+    )
+    return PendingUpload(name=name, original=original, token=token)
+
+
+def pending_upload_find(*, token: str, membership: Membership) -> PendingUpload | None:
+    """The kept upload ``token`` names, if it is this member's, fresh and still stored."""
+    if not token:
+        return None
+    try:
+        value = signing.loads(token, salt=PENDING_SALT, max_age=PENDING_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if value.get("m") != membership.pk or not default_storage.exists(value["n"]):
+        return None
+    return PendingUpload(name=value["n"], original=value["o"], token=token)
+
+
+def pending_upload_discard(*, pending: PendingUpload | None) -> None:
+    if pending is not None:
+        default_storage.delete(pending.name)
+
+
+def pending_uploads_remove(*, now: datetime | None = None) -> int:
+    """Delete kept uploads older than a day (their tokens have expired); safe to run twice."""
+    now = now or timezone.now()
+    try:
+        _dirs, names = default_storage.listdir(PENDING_DIR)
+    except FileNotFoundError:
+        return 0
+    removed = 0
+    for base in names:
+        name = f"{PENDING_DIR}/{base}"
+        try:
+            stale = default_storage.get_modified_time(name) <= now - PENDING_MAX_AGE
+        except FileNotFoundError:
+            continue
+        if stale:
+            default_storage.delete(name)
+            removed += 1
+    return removed
 
 
 def refund_account_from(data: dict) -> dict[str, str]:
@@ -253,6 +360,7 @@ def receipt_review(*, receipt: Receipt, reviewer, approve: bool, comment: str) -
     receipt.reviewed_by = reviewer
     receipt.reviewed_at = timezone.now()
     receipt.save(update_fields=["status", "review_comment", "reviewed_by", "reviewed_at"])
+    _decision_mail_after_commit(receipt)
     return receipt
 
 
@@ -263,7 +371,48 @@ def receipt_mark_refunded(*, receipt: Receipt, by) -> Receipt:
     receipt.status = Status.REFUNDED
     receipt.refunded_at = timezone.now()
     receipt.save(update_fields=["status", "refunded_at"])
+    _decision_mail_after_commit(receipt)
     return receipt
+
+
+def _decision_mail_after_commit(receipt: Receipt) -> None:
+    from .tasks import send_receipt_decision
+
+    send_receipt_decision.delay_on_commit(receipt.pk)
+
+
+DECISION_SUBJECTS = {
+    Status.APPROVED: gettext_lazy("OPTIGEM CX: Ihr Beleg wurde genehmigt"),
+    Status.REJECTED: gettext_lazy("OPTIGEM CX: Ihr Beleg wurde abgelehnt"),
+    Status.REFUNDED: gettext_lazy("OPTIGEM CX: Ihr Beleg wurde erstattet"),
+}
+
+
+def receipt_decision_send(*, receipt_id: int) -> None:
+    """Tell the submitter the receipt's current decision, once per status (safe to run twice).
+
+    The mail names the receipt by its date and links to it; amounts, the refund account and
+    the reviewer's comment stay behind the sign-in.
+    """
+    receipt = Receipt.all_tenants.select_related("organisation").filter(pk=receipt_id).first()
+    if (
+        receipt is None
+        or receipt.status not in DECISION_SUBJECTS
+        or receipt.decision_mailed == receipt.status
+        or not receipt.submitter_email
+    ):
+        return
+    link = settings.SITE_URL + reverse(
+        "cloud:receipt", kwargs={"org": receipt.organisation.slug, "pk": receipt.pk}
+    )
+    with translation.override("de"):
+        _send(
+            to=receipt.submitter_email,
+            subject=str(DECISION_SUBJECTS[receipt.status]),
+            template="cloud/mail/receipt_decision.txt",
+            context={"receipt": receipt, "link": link},
+        )
+    Receipt.all_tenants.filter(pk=receipt.pk).update(decision_mailed=receipt.status)
 
 
 def receipt_mark_booked(*, receipt: Receipt) -> Receipt:
@@ -363,15 +512,56 @@ def totp_check(*, account, code: str, now: datetime | None = None) -> bool:
 
 
 def organisation_cancel(*, organisation: Organisation, now: datetime | None = None) -> None:
+    from .tasks import send_cancellation_notice
+
     organisation.cancelled_at = now or timezone.now()
     organisation.erasure_reminded_at = None
     organisation.save(update_fields=["cancelled_at", "erasure_reminded_at"])
+    send_cancellation_notice.delay_on_commit(organisation.pk, organisation.cancelled_at.isoformat())
 
 
 def organisation_withdraw_cancellation(*, organisation: Organisation) -> None:
+    from .tasks import send_cancellation_notice
+
     organisation.cancelled_at = None
     organisation.erasure_reminded_at = None
     organisation.save(update_fields=["cancelled_at", "erasure_reminded_at"])
+    send_cancellation_notice.delay_on_commit(organisation.pk, None)
+
+
+def _administrators(organisation: Organisation):
+    return Membership.all_tenants.filter(
+        organisation=organisation, role__in=[Role.MAIN_ADMIN, Role.ADMIN]
+    ).select_related("user")
+
+
+def cancellation_notice_send(*, organisation_id: int, cancelled_at: str | None) -> int:
+    """Confirm a cancellation (``cancelled_at`` its time) or its withdrawal (None) to the
+    administrators. Nothing is sent when the organisation has changed state since (a notice
+    that no longer holds), so a late or repeated task never contradicts the current state."""
+    organisation = Organisation.objects.filter(pk=organisation_id).first()
+    if organisation is None:
+        return 0
+    current = organisation.cancelled_at and organisation.cancelled_at.isoformat()
+    if current != cancelled_at:
+        return 0
+    link = settings.SITE_URL + reverse("cloud:cancellation", kwargs={"org": organisation.slug})
+    sent = 0
+    with translation.override("de"):
+        subject = (
+            _("OPTIGEM CX: Kündigung von %(name)s bestätigt")
+            if cancelled_at
+            else _("OPTIGEM CX: Kündigung von %(name)s zurückgenommen")
+        ) % {"name": organisation.name}
+        for membership in _administrators(organisation):
+            blocked = _send(
+                to=membership.user.email,
+                subject=subject,
+                template="cloud/mail/cancellation_notice.txt",
+                context={"organisation": organisation, "link": link},
+            )
+            sent += blocked is None
+    return sent
 
 
 def erasure_reminders_send(*, now: datetime | None = None) -> int:
@@ -379,9 +569,7 @@ def erasure_reminders_send(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     count = 0
     for organisation in Organisation.objects.due_for_reminder(now=now):
-        admins = Membership.all_tenants.filter(
-            organisation=organisation, role__in=[Role.MAIN_ADMIN, Role.ADMIN]
-        ).select_related("user")
+        admins = _administrators(organisation)
         with translation.override("de"):
             for membership in admins:
                 _send(

@@ -31,7 +31,16 @@ urlpatterns = [
     path("<slug:org>/mitglieder/", views.members, name="members"),
     path("<slug:org>/mitglieder/<int:pk>/rolle/", views.member_role, name="member_role"),
     path("<slug:org>/mitglieder/<int:pk>/entfernen/", views.member_remove, name="member_remove"),
+    path(
+        "<slug:org>/einladungen/<int:pk>/zurueckziehen/",
+        views.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path(
+        "<slug:org>/einladungen/<int:pk>/erneut/", views.invitation_resend, name="invitation_resend"
+    ),
     path("<slug:org>/api-schluessel/", views.tokens, name="tokens"),
     path("<slug:org>/api-schluessel/<int:pk>/widerrufen/", views.token_revoke, name="token_revoke"),
+    path("<slug:org>/export/", views.export, name="export"),
     path("<slug:org>/kuendigung/", views.cancellation, name="cancellation"),
 ]

@@ -7,13 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from . import export as cloud_export
 from . import forms, selectors, services, totp
 from .access import OTP_SESSION_KEY, login_url, object_action, tenant_view
 from .models import (
@@ -207,6 +208,10 @@ def receipt_new(request: HttpRequest) -> HttpResponse:
             {"form": forms.ReceiptForm(), "too_large": settings.CLOUD_MAX_UPLOAD_BYTES // 2**20},
             status=413,
         )
+    membership = request.membership
+    kept = services.pending_upload_find(
+        token=request.POST.get("kept_file", ""), membership=membership
+    )
     form = forms.ReceiptForm(
         request.POST or None,
         request.FILES or None,
@@ -214,18 +219,32 @@ def receipt_new(request: HttpRequest) -> HttpResponse:
             "submitter_name": _cloud_account(request).name,
             "submitter_email": request.user.email,
         },
+        kept=kept,
     )
     if request.method == "POST" and form.is_valid():
-        receipt = services.receipt_submit(
-            membership=request.membership,
-            data=form.cleaned_data,
-            upload=form.cleaned_data["file"],
-            kind=form.kind,
-            refund_account=services.refund_account_from(form.cleaned_data),
-        )
+        upload = form.cleaned_data["file"]
+        try:
+            receipt = services.receipt_submit(
+                membership=membership,
+                data=form.cleaned_data,
+                upload=upload,
+                kind=form.kind,
+                refund_account=services.refund_account_from(form.cleaned_data),
+            )
+        finally:
+            if form.used_kept:
+                upload.close()
+        # The receipt holds its own copy now; a kept upload (used or replaced) goes.
+        services.pending_upload_discard(pending=kept)
         messages.success(request, _("Ihr Beleg wurde eingereicht."))
         return redirect("cloud:receipt", org=request.organisation.slug, pk=receipt.pk)
-    return render(request, "cloud/receipt_new.html", {"form": form})
+    if request.method == "POST" and form.kind and not form.used_kept:
+        # The file passed its checks but another field did not: keep it for the next attempt.
+        services.pending_upload_discard(pending=kept)
+        kept = services.pending_upload_keep(
+            upload=form.cleaned_data["file"], kind=form.kind, membership=membership
+        )
+    return render(request, "cloud/receipt_new.html", {"form": form, "kept": kept})
 
 
 @tenant_view()
@@ -339,10 +358,40 @@ def member_role(request: HttpRequest, membership: Membership) -> HttpResponse:
     form = forms.RoleForm(request.POST)
     if form.is_valid():
         try:
-            services.membership_change_role(membership=membership, role=form.cleaned_data["role"])
+            services.membership_change_role(
+                membership=membership, role=form.cleaned_data["role"], by=request.user
+            )
             messages.success(request, _("Die Rolle wurde geändert."))
         except ValidationError as exc:
             _form_errors_to_messages(request, exc)
+    return redirect("cloud:members", org=request.organisation.slug)
+
+
+@tenant_view({Role.MAIN_ADMIN})
+@object_action(Invitation)
+def invitation_revoke(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    try:
+        services.invitation_revoke(invitation=invitation, by=request.user)
+        messages.success(
+            request,
+            _("Die Einladung an %(email)s wurde zurückgezogen.") % {"email": invitation.email},
+        )
+    except ValidationError as exc:
+        _form_errors_to_messages(request, exc)
+    return redirect("cloud:members", org=request.organisation.slug)
+
+
+@tenant_view({Role.MAIN_ADMIN})
+@object_action(Invitation)
+def invitation_resend(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+    try:
+        services.invitation_resend(invitation=invitation)
+        messages.success(
+            request,
+            _("Die Einladung an %(email)s wurde erneut verschickt.") % {"email": invitation.email},
+        )
+    except ValidationError as exc:
+        _form_errors_to_messages(request, exc)
     return redirect("cloud:members", org=request.organisation.slug)
 
 
@@ -379,6 +428,22 @@ def token_revoke(request: HttpRequest, token: ApiToken) -> HttpResponse:
     services.api_token_revoke(token=token)
     messages.success(request, _("Der API-Schlüssel wurde widerrufen."))
     return redirect("cloud:tokens", org=request.organisation.slug)
+
+
+@tenant_view(ADMIN_ROLES)
+def export(request: HttpRequest) -> StreamingHttpResponse:
+    """All the organisation's receipts as CSV plus their files, one streamed ZIP (GET, so it
+    works while the organisation is read-only after cancellation)."""
+    organisation = request.organisation
+    response = StreamingHttpResponse(
+        cloud_export.organisation_export(organisation=organisation),
+        content_type="application/zip",
+    )
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{cloud_export.export_filename(organisation)}"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @tenant_view({Role.MAIN_ADMIN}, allow_read_only=True)

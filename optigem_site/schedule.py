@@ -38,6 +38,12 @@ def beat_schedule(*, deletion_hour: int = 3, deletion_minute: int = 15) -> dict[
             "task": "cloud.tasks.send_erasure_reminders",
             "schedule": crontab(hour=7, minute=0),
         },
+        # Uploads kept while a receipt form had errors go after a day, hourly
+        # (https://crontab.guru/#17_*_*_*_*).
+        "cloud-pending-uploads": {
+            "task": "cloud.tasks.remove_pending_uploads",
+            "schedule": crontab(minute=17),
+        },
         # The regular deletion run of policy §3 (privacy/deletion.py), daily at a quiet hour.
         "privacy-deletion-run": {
             "task": "privacy.tasks.run_deletion",

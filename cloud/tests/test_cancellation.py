@@ -73,6 +73,34 @@ def test_a_cancelled_organisation_is_read_only_until_the_cancellation_is_withdra
     assert client.post(booked, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
 
 
+def test_cancellation_and_withdrawal_are_confirmed_to_the_administrators(
+    client, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    org = make_organisation()
+    main, admin = (make_member(organisation=org, role=r) for r in (Role.MAIN_ADMIN, Role.ADMIN))
+    make_member(organisation=org, role=Role.REVIEWER)
+    sign_in(client, main.user)
+    cancel_url = reverse("cloud:cancellation", kwargs={"org": org.slug})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(cancel_url, {"confirm": "on"})
+    org.refresh_from_db()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([main.user.email, admin.user.email])
+    assert mail.outbox[0].subject == f"OPTIGEM CX: Kündigung von {org.name} bestätigt"
+    due = org.erasure_due_at.astimezone(timezone.get_current_timezone()).strftime("%d.%m.%Y")
+    assert due in mail.outbox[0].body and cancel_url in mail.outbox[0].body
+    # A late repeat of the cancellation notice after the state changed sends nothing.
+    stale = org.cancelled_at.isoformat()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(cancel_url, {"confirm": "on"})
+    assert len(mail.outbox) == 4
+    assert mail.outbox[3].subject == f"OPTIGEM CX: Kündigung von {org.name} zurückgenommen"
+    assert "nichts gelöscht" in mail.outbox[3].body
+    assert services.cancellation_notice_send(organisation_id=org.pk, cancelled_at=stale) == 0
+    assert len(mail.outbox) == 4
+
+
 def test_administrators_are_reminded_a_week_before_the_erasure(smtp_sink):
     org = make_organisation()
     main, admin = (make_member(organisation=org, role=r) for r in (Role.MAIN_ADMIN, Role.ADMIN))
@@ -215,3 +243,41 @@ def test_a_legal_hold_on_one_receipt_keeps_the_whole_organisation():
     LegalHold.objects.all().update(until=today - datetime.timedelta(days=1))
     deletion_run(rules=[_rule()])
     assert not Organisation.objects.filter(pk__in=[by_row.pk, by_address.pk]).exists()
+
+
+def test_administrators_export_every_receipt_as_csv_and_files_even_when_cancelled(client):
+    import csv
+    import io
+    import zipfile
+
+    from .factories import PDF_BYTES
+
+    org, other = make_organisation(), make_organisation()
+    admin = make_member(organisation=org, role=Role.ADMIN)
+    submitter = make_member(organisation=org)
+    first = make_receipt(membership=submitter, amount="1234.50", purpose="=HYPERLINK(1)")
+    second = make_receipt(membership=submitter, project=make_project(organisation=org))
+    make_receipt(membership=make_member(organisation=other), purpose="fremd")
+    services.organisation_cancel(organisation=org)
+    url = reverse("cloud:export", kwargs={"org": org.slug})
+
+    sign_in(client, submitter.user)
+    assert client.get(url).status_code == 404
+    sign_in(client, admin.user)
+    response = client.get(url)
+    assert response.status_code == 200, response
+    assert response.streaming
+    assert response["Cache-Control"] == "no-store"
+    assert response["Content-Type"] == "application/zip"
+    assert f"optigem-cx-{org.slug}-" in response["Content-Disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    rows = list(
+        csv.reader(io.StringIO(archive.read("belege.csv").decode("utf-8-sig")), delimiter=";")
+    )
+    assert rows[0][:3] == ["Nr.", "Belegdatum", "Betrag"]
+    assert [row[0] for row in rows[1:]] == [str(first.pk), str(second.pk)]
+    assert rows[1][2] == "1234,50" and rows[1][4] == "'=HYPERLINK(1)"
+    assert "fremd" not in archive.read("belege.csv").decode("utf-8-sig")
+    files = sorted(n for n in archive.namelist() if n.startswith("belege/"))
+    assert files == [f"belege/{first.pk}-beleg.pdf", f"belege/{second.pk}-beleg.pdf"]
+    assert archive.read(files[0]) == PDF_BYTES

@@ -261,6 +261,117 @@ def test_reviewer_approves_rejects_and_marks_refunded(client):
     assert first.status == Status.REFUNDED
 
 
+def test_bic_is_optional_and_amounts_read_the_german_way(client, submitter):
+    assert _submit(client, submitter, bic="", amount="1234,5").status_code == 302
+    receipt = Receipt.all_tenants.get()
+    assert receipt.refund_account["bic"] == ""
+    org = submitter.organisation.slug
+    listing = client.get(reverse("cloud:receipts", kwargs={"org": org})).content.decode()
+    detail = client.get(reverse("cloud:receipt", kwargs={"org": org, "pk": receipt.pk}))
+    for page in (listing, detail.content.decode()):
+        assert "1.234,50\u00a0€" in page
+        assert "EUR</" not in page and "1234.50" not in page
+
+
+def test_a_checked_file_is_kept_when_another_field_fails(client, submitter):
+    import re
+
+    from django.core.files.storage import default_storage
+
+    from cloud import services
+
+    response = _submit(client, submitter, iban="DE00 0000", file=upload(name="Tankquittung.pdf"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Die Datei „Tankquittung.pdf“ bleibt erhalten" in page
+    assert 'value="DE00 0000"' in page  # what was typed stays
+    token = re.search(r'name="kept_file" value="([^"]+)"', page).group(1)
+    assert len(default_storage.listdir(services.PENDING_DIR)[1]) == 1
+    assert Receipt.all_tenants.count() == 0
+
+    # Another member cannot use the token; without a file the form asks for one.
+    stranger = make_member(organisation=submitter.organisation)
+    sign_in(client, stranger.user)
+    data = _form(kept_file=token)
+    del data["file"]
+    url = reverse("cloud:receipt_new", kwargs={"org": submitter.organisation.slug})
+    assert "Bitte wählen Sie die Datei" in client.post(url, data).content.decode()
+
+    sign_in(client, submitter.user)
+    assert client.post(url, data).status_code == 302
+    receipt = Receipt.all_tenants.get()
+    assert receipt.file_name == "Tankquittung.pdf"
+    assert receipt.file.read() == PDF_BYTES
+    assert default_storage.listdir(services.PENDING_DIR)[1] == []
+    # The token is spent: the file it named is gone.
+    assert "Bitte wählen Sie die Datei" in client.post(url, data).content.decode()
+
+
+def test_kept_uploads_are_removed_after_a_day(client, submitter):
+    from django.core.files.storage import default_storage
+
+    from cloud import services
+
+    _submit(client, submitter, amount="0")
+    assert services.pending_uploads_remove() == 0
+    later = timezone.now() + datetime.timedelta(days=1, minutes=1)
+    assert services.pending_uploads_remove(now=later) == 1
+    assert default_storage.listdir(services.PENDING_DIR)[1] == []
+
+
+def test_the_submitter_is_mailed_each_decision_once_without_amount_or_iban(
+    client, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from cloud import services
+
+    org = make_organisation()
+    reviewer = make_member(organisation=org, role=Role.REVIEWER)
+    submitter = make_member(organisation=org)
+    first, second = make_receipt(membership=submitter), make_receipt(membership=submitter)
+    sign_in(client, reviewer.user)
+
+    def url(name, receipt):
+        return reverse(f"cloud:{name}", kwargs={"org": org.slug, "pk": receipt.pk})
+
+    for name, receipt, data in [
+        ("receipt_review", first, {"decision": "approve", "comment": "passt"}),
+        ("receipt_review", second, {"decision": "reject", "comment": "privat"}),
+        ("receipt_refunded", first, {}),
+    ]:
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url(name, receipt), data)
+    subjects = [m.subject for m in mail.outbox]
+    assert subjects == [
+        "OPTIGEM CX: Ihr Beleg wurde genehmigt",
+        "OPTIGEM CX: Ihr Beleg wurde abgelehnt",
+        "OPTIGEM CX: Ihr Beleg wurde erstattet",
+    ]
+    assert {tuple(m.to) for m in mail.outbox} == {(submitter.user.email,)}
+    for message in mail.outbox:
+        assert "12,50" not in message.body and "12.50" not in message.body
+        assert "DE89" not in message.body and "privat" not in message.body
+        assert url("receipt", first) in message.body or url("receipt", second) in message.body
+    assert first.date.strftime("%d.%m.%Y") in mail.outbox[0].body
+    # A task that runs twice (retry, redelivery) mails nothing more.
+    services.receipt_decision_send(receipt_id=first.pk)
+    assert len(mail.outbox) == 3
+
+    from privacy.registry import MailGuard, registry
+
+    guard = MailGuard(key="test-decision-block", blocks=lambda address, kind: True)
+    registry.register(guard)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url("receipt_refunded", second))  # rejected: refused, no mail
+            third = make_receipt(membership=submitter)
+            client.post(url("receipt_review", third), {"decision": "approve"})
+    finally:
+        del registry.mail_guards["test-decision-block"]
+    assert len(mail.outbox) == 3
+
+
 def test_four_eyes_a_reviewer_cannot_approve_or_refund_their_own_receipt(client):
     org = make_organisation()
     reviewer = make_member(organisation=org, role=Role.REVIEWER)

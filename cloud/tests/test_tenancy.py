@@ -21,6 +21,8 @@ PK_MODELS = {
     "receipt_refunded": Receipt,
     "member_role": Membership,
     "member_remove": Membership,
+    "invitation_revoke": Invitation,
+    "invitation_resend": Invitation,
     "token_revoke": ApiToken,
     "api_receipt_file": Receipt,
     "api_receipt_booked": Receipt,

@@ -106,3 +106,89 @@ def test_a_reviewer_sees_why_their_own_receipt_waits_for_someone_else(chromium, 
     other.refresh_from_db()
     own.refresh_from_db()
     assert (other.status, own.status) == (Status.APPROVED, Status.SUBMITTED)
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_the_file_stays_when_the_iban_is_wrong_and_amounts_read_german(
+    chromium, live_server, tmp_path, width
+):
+    """Item 3 in the browser: a typo in the IBAN does not cost the chosen file."""
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.test import Client
+
+    from cloud.access import OTP_SESSION_KEY
+    from cloud.services import invitation_create
+
+    org = make_organisation(slug=f"datei-{width}")
+    submitter = make_member(organisation=org, role=Role.SUBMITTER)
+    main = make_member(organisation=org, role=Role.MAIN_ADMIN)
+    receipt_file = tmp_path / "Tankbeleg.pdf"
+    receipt_file.write_bytes(PDF_BYTES)
+    shots = Path("var/screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+
+    def signed_in(user, *, otp=False):
+        client = Client()
+        client.force_login(user)
+        if otp:
+            session = client.session
+            session[OTP_SESSION_KEY] = True
+            session.save()
+        context = chromium.new_context(viewport={"width": width, "height": 900})
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page = context.new_page()
+        page.goto(f"{live_server.url}/cx/{org.slug}/")
+        decline_optional_cookies(page)
+        return context, page
+
+    def fits(page):
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    context, page = signed_in(submitter.user)
+    try:
+        page.goto(f"{live_server.url}/cx/{org.slug}/belege/neu/")
+        page.set_input_files("input[name=file]", str(receipt_file))
+        page.fill("input[name=amount]", "1234.50")
+        page.fill("input[name=purpose]", "Fahrt zur Jugendfreizeit")
+        page.fill("input[name=date]", (timezone.localdate() - timedelta(days=2)).isoformat())
+        page.check("input[name=refund_method][value=bank]")
+        page.fill("input[name=account_holder]", "Erika Muster")
+        page.fill("input[name=iban]", "DE89 3704 0044 0532 0130 01")
+        page.click("main button[type=submit]")
+        assert "Die Datei „Tankbeleg.pdf“ bleibt erhalten" in page.content()
+        assert page.input_value("input[name=purpose]") == "Fahrt zur Jugendfreizeit"
+        fits(page)
+        page.screenshot(path=str(shots / f"cloud-receipt-kept-file-{width}.png"), full_page=True)
+        page.fill("input[name=iban]", "DE89 3704 0044 0532 0130 00")
+        page.click("main button[type=submit]")
+        assert "Ihr Beleg wurde eingereicht." in page.content()
+        assert "1.234,50\u00a0€" in page.inner_text("h1")
+        fits(page)
+        page.screenshot(
+            path=str(shots / f"cloud-receipt-german-amount-{width}.png"), full_page=True
+        )
+    finally:
+        context.close()
+    assert Receipt.all_tenants.get().file_name == "Tankbeleg.pdf"
+
+    invitation_create(organisation=org, email="neu@example.org", role=Role.SUBMITTER)
+    context, page = signed_in(main.user, otp=True)
+    try:
+        page.goto(f"{live_server.url}/cx/{org.slug}/mitglieder/")
+        assert page.get_by_role("button", name="Erneut senden").is_visible()
+        page.screenshot(path=str(shots / f"cloud-members-invitations-{width}.png"), full_page=True)
+        fits(page)
+        page.get_by_role("button", name="Zurückziehen").click()
+        assert "Die Einladung an neu@example.org wurde zurückgezogen." in page.content()
+    finally:
+        context.close()
