@@ -233,7 +233,6 @@ class SubjectRequestAdmin(AuditedModelAdmin):
             obj,
             findings=rows,
             holder_count=len(registry.holders),
-            restrict_form=RestrictForm(),
             extend_form=(
                 ExtendForm(initial={"informed_on": timezone.localdate()})
                 if obj.extended_on is None
@@ -337,35 +336,60 @@ class SubjectRequestAdmin(AuditedModelAdmin):
         return self._back(obj)
 
     def restrict_view(self, http_request, pk):
-        form = RestrictForm(http_request.POST or None)
-        if not form.is_valid():
-            messages.error(http_request, _("Bitte den Grund der Einschränkung wählen."))
-            return self._back(self._request(http_request, pk))
-        obj, _result = self._run(
+        """GET: what a restriction means for this person; POST: restrict, with the ground."""
+        obj = self._request(http_request, pk)
+        form = RestrictForm(http_request.POST if http_request.method == "POST" else None)
+        if http_request.method == "POST" and form.is_valid():
+            try:
+                services.request_restrict(
+                    request=obj,
+                    actor=http_request.user,
+                    ground=form.cleaned_data["ground"],
+                    now=timezone.now(),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    http_request,
+                    _(
+                        "Die Verarbeitung ist eingeschränkt: keine E-Mails, Datensätze schreibgeschützt."
+                    ),
+                )
+                return self._back(obj)
+        context = self._context(
             http_request,
-            pk,
-            lambda obj: services.request_restrict(
-                request=obj,
-                actor=http_request.user,
-                ground=form.cleaned_data["ground"],
-                now=timezone.now(),
-            ),
-            _("Die Verarbeitung ist eingeschränkt: keine E-Mails, Datensätze schreibgeschützt."),
+            obj,
+            form=form,
+            title=_("Verarbeitung einschränken"),
+            preview=services.erasure_preview(request=obj, today=timezone.localdate()),
         )
-        return self._back(obj)
+        return TemplateResponse(http_request, "dsar/admin/restrict_confirm.html", context)
 
     def erase_view(self, http_request, pk):
-        obj, report = self._run(
+        """GET: what will be deleted, anonymised and kept, and why; POST: erase."""
+        obj = self._request(http_request, pk)
+        blocker = services.erasure_blocker(obj)
+        if http_request.method == "POST" and blocker is None:
+            obj, report = self._run(
+                http_request,
+                pk,
+                lambda obj: services.request_erase(
+                    request=obj, actor=http_request.user, today=timezone.localdate()
+                ),
+            )
+            if report is None:
+                return self._back(obj)
+            context = self._context(http_request, obj, report=report, title=_("Löschbericht"))
+            return TemplateResponse(http_request, "dsar/admin/erasure_report.html", context)
+        context = self._context(
             http_request,
-            pk,
-            lambda obj: services.request_erase(
-                request=obj, actor=http_request.user, today=timezone.localdate()
-            ),
+            obj,
+            title=_("Daten löschen"),
+            blocker=blocker,
+            preview=services.erasure_preview(request=obj, today=timezone.localdate()),
         )
-        if report is None:
-            return self._back(obj)
-        context = self._context(http_request, obj, report=report)
-        return TemplateResponse(http_request, "dsar/admin/erasure_report.html", context)
+        return TemplateResponse(http_request, "dsar/admin/erase_confirm.html", context)
 
     def complete_view(self, http_request, pk):
         obj, _result = self._run(

@@ -20,11 +20,18 @@ from newsletter.models import SuppressionReason, SuppressionScope
 from newsletter.suppression import suppress
 from privacy.audit import audit_log
 from privacy.models import AuditAction, LegalHold
-from privacy.registry import Holder, MailKind, address_digest, normalise_email, registry
+from privacy.registry import (
+    Holder,
+    MailKind,
+    address_digest,
+    model_name,
+    normalise_email,
+    registry,
+)
 
 from . import clock, leakcheck
 from .discovery import Finding, access_answer, discover, statutory_rules
-from .models import Restriction, Status, SubjectRequest
+from .models import Restriction, RestrictionGround, Status, SubjectRequest
 
 logger = logging.getLogger(__name__)
 
@@ -221,14 +228,23 @@ class Kept:
 @dataclass
 class ErasureReport:
     erased: dict[str, int] = field(default_factory=dict)
+    anonymised: dict[str, int] = field(default_factory=dict)
     kept: list[Kept] = field(default_factory=list)
     suppressed: bool = False
     leaks: list[leakcheck.Hit] = field(default_factory=list)
+
+    @property
+    def done(self) -> list[tuple[str, str, int]]:
+        """What happened, in words: (kind of data, "gelöscht"/"anonymisiert", count)."""
+        return [(model_name(label), str(_("gelöscht")), n) for label, n in self.erased.items()] + [
+            (model_name(label), str(_("anonymisiert")), n) for label, n in self.anonymised.items()
+        ]
 
     def as_proof(self) -> dict:
         """The report without personal data, kept with the request."""
         return {
             "erased": self.erased,
+            "anonymised": self.anonymised,
             "kept": [{"holder": k.holder, "count": k.count, "reason": k.reason} for k in self.kept],
             "suppressed": self.suppressed,
             "leaks": [f"{h.table}.{h.column}#{h.pk}" for h in self.leaks],
@@ -272,13 +288,18 @@ def _erase_holder(
     pks = list(erasable.values_list("pk", flat=True))
     if not pks:
         return
-    holder.erase_rows(holder.get_model()._default_manager.filter(pk__in=pks))
+    manager = holder.get_model()._default_manager
+    holder.erase_rows(manager.filter(pk__in=pks))
     remaining = set(holder.rows_for(address).filter(pk__in=pks).values_list("pk", flat=True))
     erased = [pk for pk in pks if pk not in remaining]
     for pk in erased:
         audit_log(actor=actor, action=AuditAction.ERASE, model=holder.get_model(), object_id=pk)
-    if erased:
-        report.erased[holder.model] = len(erased)
+    # Rows that still exist but no longer name the person were anonymised, not deleted.
+    anonymised = manager.filter(pk__in=erased).count()
+    if len(erased) - anonymised:
+        report.erased[holder.model] = len(erased) - anonymised
+    if anonymised:
+        report.anonymised[holder.model] = anonymised
     if remaining:
         activity = registry.activities[holder.activity]
         report.kept.append(
@@ -287,7 +308,23 @@ def _erase_holder(
 
 
 def _name(holder: Holder) -> str:
-    return str(holder.get_model()._meta.verbose_name_plural)
+    return holder.name
+
+
+def erasure_blocker(request: SubjectRequest) -> Restriction | None:
+    """An active restriction because the person contests accuracy (Art. 18(1)(a)).
+
+    While it is checked whether the data is correct, the data must stay: erasure waits until
+    the restriction is lifted.
+    """
+    if not request.email:
+        return None
+    return (
+        Restriction.objects.active()
+        .for_address(request.email)
+        .filter(ground=RestrictionGround.ACCURACY)
+        .first()
+    )
 
 
 def suppress_address(address: str, *, request: SubjectRequest, today: date) -> None:
@@ -315,6 +352,14 @@ def request_erase(*, request: SubjectRequest, actor: Actor, today: date) -> Eras
     """
     _require_open(request)
     _require_verified(request)
+    if erasure_blocker(request):
+        raise ValidationError(
+            _(
+                "Die Löschung ist nicht möglich, solange die Verarbeitung eingeschränkt ist, weil "
+                "die Richtigkeit bestritten wird (Art. 18 Abs. 1 lit. a DSGVO). Bitte die "
+                "Einschränkung zuerst aufheben."
+            )
+        )
     address = normalise_email(request.email)
     report = ErasureReport()
     with translation.override("de"), transaction.atomic():
@@ -396,17 +441,33 @@ def requests_remind_due(*, today: date) -> int:
 
 
 def erasure_preview(*, request: SubjectRequest, today: date) -> list[dict]:
-    """What an erasure would do, per holder, without changing anything (a dry run)."""
+    """What an erasure would do, per kind of data, in words, without changing anything.
+
+    Each item names the data, how many records there are, whether they would be deleted or
+    anonymised, and which stay and why (statutory retention, a legal hold).
+    """
     preview = []
+    address = normalise_email(request.email)
     with translation.override("de"):
         for holder in registry.holders.values():
-            rows = holder.rows_for(request.email)
+            rows = holder.rows_for(address)
             count = rows.count()
-            if count:
-                kept = [
-                    (qs.count(), law) for qs, law in _statutorily_held(holder, rows, today=today)
-                ]
-                preview.append(
-                    {"name": _name(holder), "count": count, "kept": [k for k in kept if k[0]]}
-                )
+            if not count:
+                continue
+            kept_pks = _legally_held(holder, rows, address=address, today=today)
+            kept = [(len(kept_pks), str(LEGAL_HOLD_REASON))] if kept_pks else []
+            for qs, law in _statutorily_held(holder, rows, today=today):
+                pks = set(qs.values_list("pk", flat=True)) - kept_pks
+                if pks:
+                    kept_pks |= pks
+                    kept.append((len(pks), law))
+            preview.append(
+                {
+                    "name": holder.name,
+                    "count": count,
+                    "action": str(_("anonymisiert") if holder.anonymises else _("gelöscht")),
+                    "affected": count - len(kept_pks),
+                    "kept": kept,
+                }
+            )
     return preview

@@ -163,6 +163,48 @@ def test_erasure_through_the_admin_shows_the_report(officer_client, accounts):
     assert not get_user_model().objects.filter(email__iexact=ADDRESS).exists()
 
 
+def test_erasure_asks_first_and_lists_in_words_what_goes_and_what_stays(officer_client, accounts):
+    get_user_model().objects.create_user(username="erika", email=ADDRESS)
+    request = make_request(wants_erasure=True, wants_no_mail=True)
+    url = f"/admin/dsar/subjectrequest/{request.pk}/erase/"
+    page = officer_client.get(url)
+    assert page.status_code == 200
+    assert "Ja, Daten jetzt löschen" in page.text
+    assert "Benutzer" in page.text and "gelöscht" in page.text
+    assert "auth.User" not in page.text and "dsar.SubjectRequest" not in page.text
+    assert "Sperrliste" in page.text
+    assert get_user_model().objects.filter(email__iexact=ADDRESS).exists()  # nothing changed
+    assert "Daten löschen …" in officer_client.get(f"{LIST_URL}{request.pk}/discovery/").text
+
+
+def test_erasure_is_refused_while_accuracy_is_contested(officer_client, accounts):
+    get_user_model().objects.create_user(username="erika", email=ADDRESS)
+    request = make_request(wants_erasure=True, wants_restriction=True)
+    restrict_url = f"/admin/dsar/subjectrequest/{request.pk}/restrict/"
+    confirm = officer_client.get(restrict_url).text
+    assert "Ja, Verarbeitung einschränken" in confirm and "schreibgeschützt" in confirm
+    officer_client.post(restrict_url, {"ground": RestrictionGround.ACCURACY})
+    restriction = Restriction.objects.active().get()
+    url = f"/admin/dsar/subjectrequest/{request.pk}/erase/"
+    page = officer_client.get(url).text
+    assert "Art. 18 Abs. 1 lit. a" in page and "Ja, Daten jetzt löschen" not in page
+    assert f"/admin/dsar/restriction/{restriction.pk}/lift/" in page
+    officer_client.post(url)
+    assert get_user_model().objects.filter(email__iexact=ADDRESS).exists()
+    restriction.lifted_at, restriction.lift_reason = timezone.now(), "Person unterrichtet"
+    restriction.save()
+    assert "Ja, Daten jetzt löschen" in officer_client.get(url).text
+    officer_client.post(url)
+    assert not get_user_model().objects.filter(email__iexact=ADDRESS).exists()
+
+
+def test_restriction_without_a_ground_keeps_the_page_with_a_message(officer_client):
+    request = make_request(wants_restriction=True)
+    response = officer_client.post(f"/admin/dsar/subjectrequest/{request.pk}/restrict/", {})
+    assert response.status_code == 200 and 'class="errorlist' in response.text
+    assert not Restriction.objects.exists()
+
+
 def test_completed_request_is_read_only(officer_client):
     request = make_request()
     officer_client.post(f"/admin/dsar/subjectrequest/{request.pk}/complete/")
