@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import AuditedModelAdmin
@@ -155,9 +155,11 @@ class SubjectRequestAdmin(AuditedModelAdmin):
 
     @admin.display(description=_("Ergebnis"))
     def outcome_display(self, obj):
-        if not obj.outcome:
+        lines = services.outcome_lines(obj.outcome)
+        if not lines:
             return "–"
-        return format_html("<pre>{}</pre>", json.dumps(obj.outcome, ensure_ascii=False, indent=2))
+        items = format_html_join("", "<li>{}</li>", ((line,) for line in lines))
+        return format_html('<ul class="dsar-outcome">{}</ul>', items)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -245,6 +247,8 @@ class SubjectRequestAdmin(AuditedModelAdmin):
 
     def export_json_view(self, http_request, pk):
         obj = self._request(http_request, pk, change=False)
+        if http_request.method != "POST":  # it records that the answer went out
+            return self._back(obj)
         answer = self._export(http_request, obj, printable=False)
         if answer is None:
             return self._back(obj)
@@ -257,6 +261,8 @@ class SubjectRequestAdmin(AuditedModelAdmin):
 
     def export_html_view(self, http_request, pk):
         obj = self._request(http_request, pk, change=False)
+        if http_request.method != "POST":
+            return self._back(obj)
         answer = self._export(http_request, obj, printable=True)
         if answer is None:
             return self._back(obj)

@@ -4,6 +4,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
@@ -137,6 +138,62 @@ def request_export(
     exported = request.outcome.get("access", {})
     _record(request, "access", {**exported, kind: today.isoformat()})
     return answer
+
+
+def _day(iso: str) -> str:
+    try:
+        return date.fromisoformat(iso).strftime("%d.%m.%Y")
+    except (TypeError, ValueError):
+        return str(iso)
+
+
+def _field_name(label: str, name: str) -> str:
+    try:
+        return str(apps.get_model(label)._meta.get_field(name).verbose_name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return name
+
+
+def outcome_lines(outcome: dict) -> list[str]:
+    """The recorded steps of a request as sentences for staff, instead of the stored JSON."""
+    lines = []
+    access = outcome.get("access") or {}
+    if "html" in access:
+        lines.append(
+            _("Auskunft als Schreiben erstellt am %(date)s") % {"date": _day(access["html"])}
+        )
+    if "json" in access:
+        lines.append(_("Datenkopie (JSON) erstellt am %(date)s") % {"date": _day(access["json"])})
+    for change in outcome.get("rectification") or []:
+        label, _sep, rest = change.partition("#")
+        _pk, _sep, name = rest.partition(".")
+        lines.append(
+            _("Berichtigt: %(data)s, %(field)s")
+            % {"data": model_name(label), "field": _field_name(label, name)}
+        )
+    if restriction := outcome.get("restriction"):
+        ground = RestrictionGround(restriction["ground"]).label
+        lines.append(
+            _("Verarbeitung eingeschränkt seit %(date)s: %(ground)s")
+            % {"date": _day(restriction.get("since")), "ground": ground}
+        )
+    if erasure := outcome.get("erasure"):
+        for label, count in (erasure.get("erased") or {}).items():
+            lines.append(_("%(data)s: gelöscht (%(n)d)") % {"data": model_name(label), "n": count})
+        for label, count in (erasure.get("anonymised") or {}).items():
+            lines.append(
+                _("%(data)s: anonymisiert (%(n)d)") % {"data": model_name(label), "n": count}
+            )
+        for kept in erasure.get("kept") or []:
+            lines.append(
+                _("%(data)s: %(n)d aufbewahrt – %(reason)s")
+                % {"data": model_name(kept["holder"]), "n": kept["count"], "reason": kept["reason"]}
+            )
+        if erasure.get("suppressed"):
+            lines.append(_("Die Adresse steht auf der Sperrliste."))
+        if leaks := erasure.get("leaks"):
+            lines.append(_("Adresse noch an %(n)d Stellen gefunden") % {"n": len(leaks)})
+    return lines
 
 
 def _holder(label: str) -> Holder:

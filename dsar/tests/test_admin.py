@@ -132,16 +132,31 @@ def test_discovery_page_and_exports(officer_client, accounts):
     page = officer_client.get(f"/admin/dsar/subjectrequest/{request.pk}/discovery/")
     assert "Kundenkonten" not in page.text  # activities are named in the answer, not here
     assert "erika" in page.text and "berichtigen" in page.text
-    json_export = officer_client.get(f"/admin/dsar/subjectrequest/{request.pk}/export.json")
+    json_export = officer_client.post(f"/admin/dsar/subjectrequest/{request.pk}/export.json")
     assert json_export["Content-Type"].startswith("application/json")
     activities = {a["key"]: a for a in json_export.json()["activities"]}
     assert activities["test-accounts"]["records"][0]["rows"][0]["username"] == "erika"
     assert activities["data-subject-requests"]["records"][0]["rows"][0]["channel"] == "letter"
-    letter = officer_client.get(f"/admin/dsar/subjectrequest/{request.pk}/export.html").text
+    letter = officer_client.post(f"/admin/dsar/subjectrequest/{request.pk}/export.html").text
     for heading in ("Zweck", "Rechtsgrundlage", "Herkunft", "Empfänger", "Speicherdauer"):
         assert f"<dt>{heading}</dt>" in letter
     assert "Kundenkonten (Test)" in letter and "Heidestraße 17" in letter
     assert "kostenlos" in letter
+
+
+def test_exports_are_posts_and_the_outcome_reads_as_sentences(officer_client, accounts):
+    get_user_model().objects.create_user(username="erika", email=ADDRESS)
+    request = make_request(wants_erasure=True)
+    base = f"/admin/dsar/subjectrequest/{request.pk}"
+    assert officer_client.get(f"{base}/export.html").status_code == 302  # a GET records nothing
+    request.refresh_from_db()
+    assert "access" not in request.outcome
+    officer_client.post(f"{base}/export.html")
+    officer_client.post(f"{base}/erase/")
+    change = officer_client.get(f"{base}/change/").text
+    assert "Auskunft als Schreiben erstellt am" in change
+    assert "Benutzer: anonymisiert (1)" in change  # the test holder anonymises
+    assert "auth.User" not in change and "{" not in change.split("dsar-outcome")[1][:400]
 
 
 def test_rectification_through_the_admin(officer_client, accounts):
@@ -170,7 +185,7 @@ def test_erasure_asks_first_and_lists_in_words_what_goes_and_what_stays(officer_
     page = officer_client.get(url)
     assert page.status_code == 200
     assert "Ja, Daten jetzt löschen" in page.text
-    assert "Benutzer" in page.text and "gelöscht" in page.text
+    assert "Benutzer" in page.text and "anonymisiert" in page.text
     assert "auth.User" not in page.text and "dsar.SubjectRequest" not in page.text
     assert "Sperrliste" in page.text
     assert get_user_model().objects.filter(email__iexact=ADDRESS).exists()  # nothing changed
