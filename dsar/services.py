@@ -500,30 +500,32 @@ def requests_remind_due(*, today: date) -> int:
 def erasure_preview(*, request: SubjectRequest, today: date) -> list[dict]:
     """What an erasure would do, per kind of data, in words, without changing anything.
 
-    Each item names the data, how many records there are, whether they would be deleted or
-    anonymised, and which stay and why (statutory retention, a legal hold).
+    The holders' erasers run inside a transaction that is rolled back, so the preview says
+    exactly what the erasure will delete, anonymise or keep (and why), eraser by eraser.
     """
-    preview = []
     address = normalise_email(request.email)
-    with translation.override("de"):
-        for holder in registry.holders.values():
-            rows = holder.rows_for(address)
-            count = rows.count()
-            if not count:
-                continue
-            kept_pks = _legally_held(holder, rows, address=address, today=today)
-            kept = [(len(kept_pks), str(LEGAL_HOLD_REASON))] if kept_pks else []
-            for qs, law in _statutorily_held(holder, rows, today=today):
-                pks = set(qs.values_list("pk", flat=True)) - kept_pks
-                if pks:
-                    kept_pks |= pks
-                    kept.append((len(pks), law))
+    counts = {}
+    report = ErasureReport()
+    with translation.override("de"), transaction.atomic():
+        for label, holder in registry.holders.items():
+            if count := holder.rows_for(address).count():
+                counts[label] = count
+                _erase_holder(holder, address, actor=None, today=today, report=report)
+        transaction.set_rollback(True)
+        preview = []
+        for label, count in counts.items():
+            holder = registry.holders[label]
+            if label in report.anonymised:
+                action, affected = _("anonymisiert"), report.anonymised[label]
+            else:
+                action, affected = _("gelöscht"), report.erased.get(label, 0)
+            kept = [(k.count, k.reason) for k in report.kept if k.holder == label]
             preview.append(
                 {
                     "name": holder.name,
                     "count": count,
-                    "action": str(_("anonymisiert") if holder.anonymises else _("gelöscht")),
-                    "affected": count - len(kept_pks),
+                    "action": str(action),
+                    "affected": affected,
                     "kept": kept,
                 }
             )

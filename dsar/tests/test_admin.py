@@ -188,7 +188,9 @@ def test_erasure_asks_first_and_lists_in_words_what_goes_and_what_stays(officer_
     assert "Benutzer" in page.text and "anonymisiert" in page.text
     assert "auth.User" not in page.text and "dsar.SubjectRequest" not in page.text
     assert "Sperrliste" in page.text
+    assert "bleiben: vollständig bis zum Abschluss der Anfrage" in page.text  # the request
     assert get_user_model().objects.filter(email__iexact=ADDRESS).exists()  # nothing changed
+    assert not AuditEntry.objects.filter(action=AuditAction.ERASE).exists()
     assert "Daten löschen …" in officer_client.get(f"{LIST_URL}{request.pk}/discovery/").text
 
 
