@@ -32,6 +32,10 @@ class DeadlineFilter(admin.SimpleListFilter):
             ("overdue", _("überfällig")),
             ("soon", _("fällig in 7 Tagen")),
             ("paused", _("ruht (Identität ungeprüft)")),
+            (
+                "identity-unstarted",
+                _("Identitätsprüfung seit über 7 Tagen nicht begonnen"),
+            ),
         ]
 
     def queryset(self, request, queryset):
@@ -45,6 +49,8 @@ class DeadlineFilter(admin.SimpleListFilter):
                 )
             case "paused":
                 return queryset.open().filter(identity_verified_on__isnull=True)
+            case "identity-unstarted":
+                return queryset.identity_unstarted(clock.IDENTITY_FLAG_DAYS, today=today)
         return queryset
 
 
@@ -140,9 +146,15 @@ class SubjectRequestAdmin(AuditedModelAdmin):
             return "–"
         if not obj.is_open:
             return _("beantwortet am %(date)s") % {"date": obj.completed_on.strftime("%d.%m.%Y")}
-        if obj.due_on is None:
-            return _("ruht: Identität ungeprüft")
         today = timezone.localdate()
+        if obj.due_on is None:
+            days = obj.identity_unstarted_for(today=today)
+            if days is not None and days >= clock.IDENTITY_FLAG_DAYS:
+                return format_html(
+                    '<strong class="dsar-overdue">{}</strong>',
+                    _("Identitätsprüfung seit %(days)d Tagen nicht begonnen") % {"days": days},
+                )
+            return _("ruht: Identität ungeprüft")
         due = obj.due_on.strftime("%d.%m.%Y")
         if obj.is_overdue(today=today):
             return format_html(

@@ -20,7 +20,7 @@ from newsletter.models import Channel as SuppressionChannel
 from newsletter.models import SuppressionReason, SuppressionScope
 from newsletter.suppression import suppress
 from privacy.audit import audit_log
-from privacy.models import AuditAction, LegalHold
+from privacy.models import AuditAction, AuditEntry, LegalHold
 from privacy.registry import (
     Holder,
     MailKind,
@@ -469,12 +469,35 @@ def datenschutz_recipients() -> list[str]:
     return sorted({user.email for user in users})
 
 
+REMINDER_NOTE = "Fristerinnerung"
+
+
 def requests_remind_due(*, today: date) -> int:
-    """Mail the Datenschutz group about open requests due within seven days (or overdue)."""
+    """Mail the Datenschutz group about open requests due within seven days (or overdue) and
+    those whose identity check has not started after seven days.
+
+    Idempotent per day: a request already named in today's reminder is not named again, so a
+    retried or repeated run sends nothing new.
+    """
     due = list(
         SubjectRequest.objects.due_within(clock.REMINDER_DAYS, today=today).order_by("due_on")
     )
-    if not due:
+    unstarted = list(
+        SubjectRequest.objects.identity_unstarted(clock.IDENTITY_FLAG_DAYS, today=today).order_by(
+            "received_on"
+        )
+    )
+    reminded = set(
+        AuditEntry.objects.filter(
+            action=AuditAction.SEND,
+            note=REMINDER_NOTE,
+            content_type=ContentType.objects.get_for_model(SubjectRequest),
+            at__date=today,
+        ).values_list("object_id", flat=True)
+    )
+    due = [r for r in due if str(r.pk) not in reminded]
+    unstarted = [r for r in unstarted if str(r.pk) not in reminded]
+    if not due and not unstarted:
         return 0
     recipients = []
     for address in datenschutz_recipients():
@@ -486,15 +509,25 @@ def requests_remind_due(*, today: date) -> int:
     if not recipients:
         return 0
     with translation.override("de"):
-        body = render_to_string("dsar/reminder.txt", {"requests": due, "today": today})
+        body = render_to_string(
+            "dsar/reminder.txt",
+            {
+                "requests": due,
+                "unstarted": unstarted,
+                "today": today,
+                "flag_days": clock.IDENTITY_FLAG_DAYS,
+            },
+        )
         subject = _("Betroffenenanfragen: %(n)d Frist(en) in den nächsten 7 Tagen") % {
             "n": len(due)
         }
+        if unstarted:
+            subject += ", " + _("%(n)d ohne begonnene Identitätsprüfung") % {"n": len(unstarted)}
     EmailMessage(subject=subject, body=body, to=recipients).send()
     now = timezone.now()
-    for request in due:
-        audit_log(actor=None, action=AuditAction.SEND, obj=request, note="Fristerinnerung", now=now)
-    return len(due)
+    for request in [*due, *unstarted]:
+        audit_log(actor=None, action=AuditAction.SEND, obj=request, note=REMINDER_NOTE, now=now)
+    return len(due) + len(unstarted)
 
 
 def erasure_preview(*, request: SubjectRequest, today: date) -> list[dict]:

@@ -55,7 +55,8 @@ def test_intake_records_the_letter_and_the_clock_rests_until_identity_is_verifie
         "DS-2026-001",
         None,
     )
-    assert "ruht: Identität ungeprüft" in officer_client.get(LIST_URL).text
+    # received 31.01.2026 and no identity check begun: flagged rather than resting unseen
+    assert "Tagen nicht begonnen" in officer_client.get(LIST_URL).text
     change = f"/admin/dsar/subjectrequest/{request.pk}/change/"
     verified = _intake(identity_method="code-by-post", identity_verified_on="31.01.2026")
     assert officer_client.post(change, verified).status_code == 302
@@ -220,6 +221,22 @@ def test_restriction_without_a_ground_keeps_the_page_with_a_message(officer_clie
     response = officer_client.post(f"/admin/dsar/subjectrequest/{request.pk}/restrict/", {})
     assert response.status_code == 200 and 'class="errorlist' in response.text
     assert not Restriction.objects.exists()
+
+
+def test_a_request_whose_identity_check_has_not_started_is_flagged_after_seven_days(
+    officer_client,
+):
+    today = timezone.localdate()
+    stale = make_request(received_on=today - timedelta(days=8), identity_verified_on=None)
+    fresh = make_request(
+        received_on=today - timedelta(days=2), identity_verified_on=None, letter_reference="neu"
+    )
+    page = officer_client.get(LIST_URL).text
+    assert "Identitätsprüfung seit 8 Tagen nicht begonnen" in page
+    assert "ruht: Identität ungeprüft" in page  # the fresh one, not flagged yet
+    flagged = officer_client.get(f"{LIST_URL}?frist=identity-unstarted").text
+    assert f"/admin/dsar/subjectrequest/{stale.pk}/change/" in flagged
+    assert f"/admin/dsar/subjectrequest/{fresh.pk}/change/" not in flagged
 
 
 def test_completed_request_is_read_only(officer_client):
