@@ -234,7 +234,7 @@ class WrittenUnsubscriptionMixin:
             return redirect(request.path)
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Schriftliche Abmeldung erfassen"),
+            "title": _("Schriftliche Abmeldung oder Sperre erfassen"),
             "form": form,
             "opts": self.model._meta,
         }

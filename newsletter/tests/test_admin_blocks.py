@@ -61,3 +61,13 @@ def test_datenschutz_sees_why(client, erased_customer):
     _login(client, "Datenschutz")
     listing = client.get("/admin/newsletter/suppression/").text
     assert "Betroffenenanfrage 41" in listing and "Löschung auf Antrag" in listing
+
+
+def test_written_opt_out_form_starts_with_a_valid_date_and_says_one_thing(client):
+    from django.utils import timezone
+
+    _login(client, "Marketing")
+    page = client.get("/admin/newsletter/subscriber/written/").text
+    assert f'type="date" name="on" value="{timezone.localdate().isoformat()}"' in page
+    assert page.count("Schriftliche Abmeldung oder Sperre erfassen") >= 2  # title and button
+    assert 'value="Schriftliche Abmeldung oder Sperre erfassen"' in page
