@@ -1,6 +1,9 @@
 from django.conf import settings
+from django.contrib import admin
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from .models import PolicyVersion
 from .registry import CookieCategory, LegalBasis, registry
@@ -56,3 +59,14 @@ def imprint(request):
         f"privacy/imprint_{language}.html",
         {"dpo": settings.DPO, "ddg": imprint_facts(settings.CONTROLLER)},
     )
+
+
+def permission_denied(request, exception=None):
+    """403: inside the admin, the admin's own page (header, navigation); elsewhere the site's."""
+    if request.path.startswith(reverse("admin:index")) and request.user.is_authenticated:
+        context = {
+            **admin.site.each_context(request),
+            "title": _("Kein Zugriff"),
+        }
+        return render(request, "admin/403.html", context, status=403)
+    return render(request, "403.html", status=403)

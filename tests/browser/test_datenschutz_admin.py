@@ -96,3 +96,25 @@ def test_datenschutz_restricts_then_erases_after_confirming(chromium, live_serve
         page.screenshot(path=SCREENSHOTS / f"datenschutz-erase-report-{width}.png", full_page=True)
     finally:
         context.close()
+
+
+def test_a_forbidden_admin_page_is_the_admins_own(chromium, live_server):
+    from dsar.tests.factories import make_request
+
+    sync_group_permissions()
+    user = User.objects.create_user("sina", "sina@optigem.com", PASSWORD, is_staff=True)
+    user.groups.add(Group.objects.get(name="Support"))
+    request = make_request()
+    context = chromium.new_context(locale="de-DE", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    try:
+        admin_login(page, live_server.url, "sina", PASSWORD)
+        response = page.goto(f"{live_server.url}/admin/dsar/subjectrequest/{request.pk}/discovery/")
+        assert response.status == 403
+        assert page.locator("#site-name").inner_text() == "OPTIGEM Verwaltung"
+        assert page.locator("h1").inner_text() == "Kein Zugriff"
+        assert fits_width(page)
+        page.screenshot(path=SCREENSHOTS / "admin-403-1280.png", full_page=True)
+    finally:
+        context.close()
