@@ -151,6 +151,7 @@ registry.register(
         ),
         editable_fields=("submitter_name", "submitter_email"),
         erase=receipts_anonymise,
+        anonymises=True,
         description=_(
             "Eingereichte Belege; bei Löschung werden Name, E-Mail und Erstattungskonto "
             "entfernt, Betrag, Datum und Datei bleiben Unterlagen der Organisation"

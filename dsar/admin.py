@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import AuditedModelAdmin
@@ -32,6 +32,10 @@ class DeadlineFilter(admin.SimpleListFilter):
             ("overdue", _("überfällig")),
             ("soon", _("fällig in 7 Tagen")),
             ("paused", _("ruht (Identität ungeprüft)")),
+            (
+                "identity-unstarted",
+                _("Identitätsprüfung seit über 7 Tagen nicht begonnen"),
+            ),
         ]
 
     def queryset(self, request, queryset):
@@ -45,6 +49,8 @@ class DeadlineFilter(admin.SimpleListFilter):
                 )
             case "paused":
                 return queryset.open().filter(identity_verified_on__isnull=True)
+            case "identity-unstarted":
+                return queryset.identity_unstarted(clock.IDENTITY_FLAG_DAYS, today=today)
         return queryset
 
 
@@ -140,9 +146,15 @@ class SubjectRequestAdmin(AuditedModelAdmin):
             return "–"
         if not obj.is_open:
             return _("beantwortet am %(date)s") % {"date": obj.completed_on.strftime("%d.%m.%Y")}
-        if obj.due_on is None:
-            return _("ruht: Identität ungeprüft")
         today = timezone.localdate()
+        if obj.due_on is None:
+            days = obj.identity_unstarted_for(today=today)
+            if days is not None and days >= clock.IDENTITY_FLAG_DAYS:
+                return format_html(
+                    '<strong class="dsar-overdue">{}</strong>',
+                    _("Identitätsprüfung seit %(days)d Tagen nicht begonnen") % {"days": days},
+                )
+            return _("ruht: Identität ungeprüft")
         due = obj.due_on.strftime("%d.%m.%Y")
         if obj.is_overdue(today=today):
             return format_html(
@@ -155,9 +167,11 @@ class SubjectRequestAdmin(AuditedModelAdmin):
 
     @admin.display(description=_("Ergebnis"))
     def outcome_display(self, obj):
-        if not obj.outcome:
+        lines = services.outcome_lines(obj.outcome)
+        if not lines:
             return "–"
-        return format_html("<pre>{}</pre>", json.dumps(obj.outcome, ensure_ascii=False, indent=2))
+        items = format_html_join("", "<li>{}</li>", ((line,) for line in lines))
+        return format_html('<ul class="dsar-outcome">{}</ul>', items)
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -233,7 +247,6 @@ class SubjectRequestAdmin(AuditedModelAdmin):
             obj,
             findings=rows,
             holder_count=len(registry.holders),
-            restrict_form=RestrictForm(),
             extend_form=(
                 ExtendForm(initial={"informed_on": timezone.localdate()})
                 if obj.extended_on is None
@@ -246,6 +259,8 @@ class SubjectRequestAdmin(AuditedModelAdmin):
 
     def export_json_view(self, http_request, pk):
         obj = self._request(http_request, pk, change=False)
+        if http_request.method != "POST":  # it records that the answer went out
+            return self._back(obj)
         answer = self._export(http_request, obj, printable=False)
         if answer is None:
             return self._back(obj)
@@ -258,6 +273,8 @@ class SubjectRequestAdmin(AuditedModelAdmin):
 
     def export_html_view(self, http_request, pk):
         obj = self._request(http_request, pk, change=False)
+        if http_request.method != "POST":
+            return self._back(obj)
         answer = self._export(http_request, obj, printable=True)
         if answer is None:
             return self._back(obj)
@@ -337,35 +354,60 @@ class SubjectRequestAdmin(AuditedModelAdmin):
         return self._back(obj)
 
     def restrict_view(self, http_request, pk):
-        form = RestrictForm(http_request.POST or None)
-        if not form.is_valid():
-            messages.error(http_request, _("Bitte den Grund der Einschränkung wählen."))
-            return self._back(self._request(http_request, pk))
-        obj, _result = self._run(
+        """GET: what a restriction means for this person; POST: restrict, with the ground."""
+        obj = self._request(http_request, pk)
+        form = RestrictForm(http_request.POST if http_request.method == "POST" else None)
+        if http_request.method == "POST" and form.is_valid():
+            try:
+                services.request_restrict(
+                    request=obj,
+                    actor=http_request.user,
+                    ground=form.cleaned_data["ground"],
+                    now=timezone.now(),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(
+                    http_request,
+                    _(
+                        "Die Verarbeitung ist eingeschränkt: keine E-Mails, Datensätze schreibgeschützt."
+                    ),
+                )
+                return self._back(obj)
+        context = self._context(
             http_request,
-            pk,
-            lambda obj: services.request_restrict(
-                request=obj,
-                actor=http_request.user,
-                ground=form.cleaned_data["ground"],
-                now=timezone.now(),
-            ),
-            _("Die Verarbeitung ist eingeschränkt: keine E-Mails, Datensätze schreibgeschützt."),
+            obj,
+            form=form,
+            title=_("Verarbeitung einschränken"),
+            preview=services.erasure_preview(request=obj, today=timezone.localdate()),
         )
-        return self._back(obj)
+        return TemplateResponse(http_request, "dsar/admin/restrict_confirm.html", context)
 
     def erase_view(self, http_request, pk):
-        obj, report = self._run(
+        """GET: what will be deleted, anonymised and kept, and why; POST: erase."""
+        obj = self._request(http_request, pk)
+        blocker = services.erasure_blocker(obj)
+        if http_request.method == "POST" and blocker is None:
+            obj, report = self._run(
+                http_request,
+                pk,
+                lambda obj: services.request_erase(
+                    request=obj, actor=http_request.user, today=timezone.localdate()
+                ),
+            )
+            if report is None:
+                return self._back(obj)
+            context = self._context(http_request, obj, report=report, title=_("Löschbericht"))
+            return TemplateResponse(http_request, "dsar/admin/erasure_report.html", context)
+        context = self._context(
             http_request,
-            pk,
-            lambda obj: services.request_erase(
-                request=obj, actor=http_request.user, today=timezone.localdate()
-            ),
+            obj,
+            title=_("Daten löschen"),
+            blocker=blocker,
+            preview=services.erasure_preview(request=obj, today=timezone.localdate()),
         )
-        if report is None:
-            return self._back(obj)
-        context = self._context(http_request, obj, report=report)
-        return TemplateResponse(http_request, "dsar/admin/erasure_report.html", context)
+        return TemplateResponse(http_request, "dsar/admin/erase_confirm.html", context)
 
     def complete_view(self, http_request, pk):
         obj, _result = self._run(

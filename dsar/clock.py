@@ -11,6 +11,8 @@ from dateutil.relativedelta import relativedelta
 ANSWER_MONTHS = 1
 MAX_EXTENSION_MONTHS = 2
 REMINDER_DAYS = 7
+# A request whose identity check has not started after this many days is flagged.
+IDENTITY_FLAG_DAYS = 7
 
 
 def paused_days(

@@ -56,6 +56,17 @@ class SubjectRequestQuerySet(models.QuerySet):
         """Open requests whose deadline is at most ``days`` away (or already passed)."""
         return self.open().filter(due_on__lte=today + timedelta(days=days))
 
+    def identity_unstarted(self, days: int, *, today):
+        """Open requests received at least ``days`` ago whose identity check has not started.
+
+        Their deadline does not run yet, so without this flag they would rest unseen.
+        """
+        return self.open().filter(
+            identity_verified_on__isnull=True,
+            identity_check_started_on__isnull=True,
+            received_on__lte=today - timedelta(days=days),
+        )
+
     def for_address(self, address: str):
         return self.filter(email__iexact=normalise_email(address))
 
@@ -210,6 +221,12 @@ class SubjectRequest(models.Model):
     @property
     def clock_paused(self) -> bool:
         return self.is_open and self.identity_verified_on is None
+
+    def identity_unstarted_for(self, *, today) -> int | None:
+        """Days since receipt if the identity check has not started; else None."""
+        if not self.clock_paused or self.identity_check_started_on is not None:
+            return None
+        return (today - self.received_on).days
 
     def is_overdue(self, *, today) -> bool:
         return self.is_open and self.due_on is not None and self.due_on < today

@@ -4,6 +4,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
@@ -19,12 +20,19 @@ from newsletter.models import Channel as SuppressionChannel
 from newsletter.models import SuppressionReason, SuppressionScope
 from newsletter.suppression import suppress
 from privacy.audit import audit_log
-from privacy.models import AuditAction, LegalHold
-from privacy.registry import Holder, MailKind, address_digest, normalise_email, registry
+from privacy.models import AuditAction, AuditEntry, LegalHold
+from privacy.registry import (
+    Holder,
+    MailKind,
+    address_digest,
+    model_name,
+    normalise_email,
+    registry,
+)
 
 from . import clock, leakcheck
 from .discovery import Finding, access_answer, discover, statutory_rules
-from .models import Restriction, Status, SubjectRequest
+from .models import Restriction, RestrictionGround, Status, SubjectRequest
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +140,62 @@ def request_export(
     return answer
 
 
+def _day(iso: str) -> str:
+    try:
+        return date.fromisoformat(iso).strftime("%d.%m.%Y")
+    except (TypeError, ValueError):
+        return str(iso)
+
+
+def _field_name(label: str, name: str) -> str:
+    try:
+        return str(apps.get_model(label)._meta.get_field(name).verbose_name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return name
+
+
+def outcome_lines(outcome: dict) -> list[str]:
+    """The recorded steps of a request as sentences for staff, instead of the stored JSON."""
+    lines = []
+    access = outcome.get("access") or {}
+    if "html" in access:
+        lines.append(
+            _("Auskunft als Schreiben erstellt am %(date)s") % {"date": _day(access["html"])}
+        )
+    if "json" in access:
+        lines.append(_("Datenkopie (JSON) erstellt am %(date)s") % {"date": _day(access["json"])})
+    for change in outcome.get("rectification") or []:
+        label, _sep, rest = change.partition("#")
+        _pk, _sep, name = rest.partition(".")
+        lines.append(
+            _("Berichtigt: %(data)s, %(field)s")
+            % {"data": model_name(label), "field": _field_name(label, name)}
+        )
+    if restriction := outcome.get("restriction"):
+        ground = RestrictionGround(restriction["ground"]).label
+        lines.append(
+            _("Verarbeitung eingeschränkt seit %(date)s: %(ground)s")
+            % {"date": _day(restriction.get("since")), "ground": ground}
+        )
+    if erasure := outcome.get("erasure"):
+        for label, count in (erasure.get("erased") or {}).items():
+            lines.append(_("%(data)s: gelöscht (%(n)d)") % {"data": model_name(label), "n": count})
+        for label, count in (erasure.get("anonymised") or {}).items():
+            lines.append(
+                _("%(data)s: anonymisiert (%(n)d)") % {"data": model_name(label), "n": count}
+            )
+        for kept in erasure.get("kept") or []:
+            lines.append(
+                _("%(data)s: %(n)d aufbewahrt – %(reason)s")
+                % {"data": model_name(kept["holder"]), "n": kept["count"], "reason": kept["reason"]}
+            )
+        if erasure.get("suppressed"):
+            lines.append(_("Die Adresse steht auf der Sperrliste."))
+        if leaks := erasure.get("leaks"):
+            lines.append(_("Adresse noch an %(n)d Stellen gefunden") % {"n": len(leaks)})
+    return lines
+
+
 def _holder(label: str) -> Holder:
     try:
         return registry.holders[label]
@@ -221,14 +285,23 @@ class Kept:
 @dataclass
 class ErasureReport:
     erased: dict[str, int] = field(default_factory=dict)
+    anonymised: dict[str, int] = field(default_factory=dict)
     kept: list[Kept] = field(default_factory=list)
     suppressed: bool = False
     leaks: list[leakcheck.Hit] = field(default_factory=list)
+
+    @property
+    def done(self) -> list[tuple[str, str, int]]:
+        """What happened, in words: (kind of data, "gelöscht"/"anonymisiert", count)."""
+        return [(model_name(label), str(_("gelöscht")), n) for label, n in self.erased.items()] + [
+            (model_name(label), str(_("anonymisiert")), n) for label, n in self.anonymised.items()
+        ]
 
     def as_proof(self) -> dict:
         """The report without personal data, kept with the request."""
         return {
             "erased": self.erased,
+            "anonymised": self.anonymised,
             "kept": [{"holder": k.holder, "count": k.count, "reason": k.reason} for k in self.kept],
             "suppressed": self.suppressed,
             "leaks": [f"{h.table}.{h.column}#{h.pk}" for h in self.leaks],
@@ -272,13 +345,18 @@ def _erase_holder(
     pks = list(erasable.values_list("pk", flat=True))
     if not pks:
         return
-    holder.erase_rows(holder.get_model()._default_manager.filter(pk__in=pks))
+    manager = holder.get_model()._default_manager
+    holder.erase_rows(manager.filter(pk__in=pks))
     remaining = set(holder.rows_for(address).filter(pk__in=pks).values_list("pk", flat=True))
     erased = [pk for pk in pks if pk not in remaining]
     for pk in erased:
         audit_log(actor=actor, action=AuditAction.ERASE, model=holder.get_model(), object_id=pk)
-    if erased:
-        report.erased[holder.model] = len(erased)
+    # Rows that still exist but no longer name the person were anonymised, not deleted.
+    anonymised = manager.filter(pk__in=erased).count()
+    if len(erased) - anonymised:
+        report.erased[holder.model] = len(erased) - anonymised
+    if anonymised:
+        report.anonymised[holder.model] = anonymised
     if remaining:
         activity = registry.activities[holder.activity]
         report.kept.append(
@@ -287,7 +365,23 @@ def _erase_holder(
 
 
 def _name(holder: Holder) -> str:
-    return str(holder.get_model()._meta.verbose_name_plural)
+    return holder.name
+
+
+def erasure_blocker(request: SubjectRequest) -> Restriction | None:
+    """An active restriction because the person contests accuracy (Art. 18(1)(a)).
+
+    While it is checked whether the data is correct, the data must stay: erasure waits until
+    the restriction is lifted.
+    """
+    if not request.email:
+        return None
+    return (
+        Restriction.objects.active()
+        .for_address(request.email)
+        .filter(ground=RestrictionGround.ACCURACY)
+        .first()
+    )
 
 
 def suppress_address(address: str, *, request: SubjectRequest, today: date) -> None:
@@ -315,6 +409,14 @@ def request_erase(*, request: SubjectRequest, actor: Actor, today: date) -> Eras
     """
     _require_open(request)
     _require_verified(request)
+    if erasure_blocker(request):
+        raise ValidationError(
+            _(
+                "Die Löschung ist nicht möglich, solange die Verarbeitung eingeschränkt ist, weil "
+                "die Richtigkeit bestritten wird (Art. 18 Abs. 1 lit. a DSGVO). Bitte die "
+                "Einschränkung zuerst aufheben."
+            )
+        )
     address = normalise_email(request.email)
     report = ErasureReport()
     with translation.override("de"), transaction.atomic():
@@ -367,12 +469,35 @@ def datenschutz_recipients() -> list[str]:
     return sorted({user.email for user in users})
 
 
+REMINDER_NOTE = "Fristerinnerung"
+
+
 def requests_remind_due(*, today: date) -> int:
-    """Mail the Datenschutz group about open requests due within seven days (or overdue)."""
+    """Mail the Datenschutz group about open requests due within seven days (or overdue) and
+    those whose identity check has not started after seven days.
+
+    Idempotent per day: a request already named in today's reminder is not named again, so a
+    retried or repeated run sends nothing new.
+    """
     due = list(
         SubjectRequest.objects.due_within(clock.REMINDER_DAYS, today=today).order_by("due_on")
     )
-    if not due:
+    unstarted = list(
+        SubjectRequest.objects.identity_unstarted(clock.IDENTITY_FLAG_DAYS, today=today).order_by(
+            "received_on"
+        )
+    )
+    reminded = set(
+        AuditEntry.objects.filter(
+            action=AuditAction.SEND,
+            note=REMINDER_NOTE,
+            content_type=ContentType.objects.get_for_model(SubjectRequest),
+            at__date=today,
+        ).values_list("object_id", flat=True)
+    )
+    due = [r for r in due if str(r.pk) not in reminded]
+    unstarted = [r for r in unstarted if str(r.pk) not in reminded]
+    if not due and not unstarted:
         return 0
     recipients = []
     for address in datenschutz_recipients():
@@ -384,29 +509,57 @@ def requests_remind_due(*, today: date) -> int:
     if not recipients:
         return 0
     with translation.override("de"):
-        body = render_to_string("dsar/reminder.txt", {"requests": due, "today": today})
+        body = render_to_string(
+            "dsar/reminder.txt",
+            {
+                "requests": due,
+                "unstarted": unstarted,
+                "today": today,
+                "flag_days": clock.IDENTITY_FLAG_DAYS,
+            },
+        )
         subject = _("Betroffenenanfragen: %(n)d Frist(en) in den nächsten 7 Tagen") % {
             "n": len(due)
         }
+        if unstarted:
+            subject += ", " + _("%(n)d ohne begonnene Identitätsprüfung") % {"n": len(unstarted)}
     EmailMessage(subject=subject, body=body, to=recipients).send()
     now = timezone.now()
-    for request in due:
-        audit_log(actor=None, action=AuditAction.SEND, obj=request, note="Fristerinnerung", now=now)
-    return len(due)
+    for request in [*due, *unstarted]:
+        audit_log(actor=None, action=AuditAction.SEND, obj=request, note=REMINDER_NOTE, now=now)
+    return len(due) + len(unstarted)
 
 
 def erasure_preview(*, request: SubjectRequest, today: date) -> list[dict]:
-    """What an erasure would do, per holder, without changing anything (a dry run)."""
-    preview = []
-    with translation.override("de"):
-        for holder in registry.holders.values():
-            rows = holder.rows_for(request.email)
-            count = rows.count()
-            if count:
-                kept = [
-                    (qs.count(), law) for qs, law in _statutorily_held(holder, rows, today=today)
-                ]
-                preview.append(
-                    {"name": _name(holder), "count": count, "kept": [k for k in kept if k[0]]}
-                )
+    """What an erasure would do, per kind of data, in words, without changing anything.
+
+    The holders' erasers run inside a transaction that is rolled back, so the preview says
+    exactly what the erasure will delete, anonymise or keep (and why), eraser by eraser.
+    """
+    address = normalise_email(request.email)
+    counts = {}
+    report = ErasureReport()
+    with translation.override("de"), transaction.atomic():
+        for label, holder in registry.holders.items():
+            if count := holder.rows_for(address).count():
+                counts[label] = count
+                _erase_holder(holder, address, actor=None, today=today, report=report)
+        transaction.set_rollback(True)
+        preview = []
+        for label, count in counts.items():
+            holder = registry.holders[label]
+            if label in report.anonymised:
+                action, affected = _("anonymisiert"), report.anonymised[label]
+            else:
+                action, affected = _("gelöscht"), report.erased.get(label, 0)
+            kept = [(k.count, k.reason) for k in report.kept if k.holder == label]
+            preview.append(
+                {
+                    "name": holder.name,
+                    "count": count,
+                    "action": str(action),
+                    "affected": affected,
+                    "kept": kept,
+                }
+            )
     return preview

@@ -33,6 +33,9 @@ from .models import (
 )
 from .suppression import is_suppressed, suppress, suppressed_hashes
 
+# The staff group that handles data-subject requests (privacy/roles.py grants it its permissions).
+DATENSCHUTZ_GROUP = "Datenschutz"
+
 
 @admin.register(ConsentText)
 class ConsentTextAdmin(admin.ModelAdmin):
@@ -231,7 +234,7 @@ class WrittenUnsubscriptionMixin:
             return redirect(request.path)
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Schriftliche Abmeldung erfassen"),
+            "title": _("Schriftliche Abmeldung oder Sperre erfassen"),
             "form": form,
             "opts": self.model._meta,
         }
@@ -317,9 +320,15 @@ class CustomerAdmin(AuditedModelAdmin):
             )
         )
 
+    readonly_fields = ["blocked"]
+
     @admin.display(description=_("E-Mail-Sperre"), boolean=True, ordering="is_blocked")
     def blocked(self, obj):
-        return obj.is_blocked
+        if obj is None or obj.pk is None:
+            return None
+        if hasattr(obj, "is_blocked"):
+            return obj.is_blocked
+        return is_suppressed(obj.email, "customer")
 
     @admin.action(
         description=_("E-Mail-Sperre setzen (auf Wunsch der Person)"), permissions=["change"]
@@ -401,10 +410,33 @@ class SuppressionAdmin(AuditedModelAdmin):
     list_filter = ["scope", "reason", "channel"]
     search_fields = ["reference"]
     search_help_text = _("E-Mail-Adresse (wird gehasht und verglichen) oder Aktenzeichen")
+    # Why an address is blocked (an erasure request, its file reference) is Datenschutz's to
+    # know; Marketing sees only that it is blocked, for what and since when.
+    WHY = ("reason", "channel", "reference")
+
+    @staticmethod
+    def sees_why(request) -> bool:
+        user = request.user
+        return user.is_superuser or user.groups.filter(name=DATENSCHUTZ_GROUP).exists()
+
+    def get_list_display(self, request):
+        if self.sees_why(request):
+            return self.list_display
+        return [name for name in self.list_display if name not in self.WHY]
+
+    def get_list_filter(self, request):
+        if self.sees_why(request):
+            return self.list_filter
+        return [name for name in self.list_filter if name not in self.WHY]
+
+    def get_search_fields(self, request):
+        return self.search_fields if self.sees_why(request) else []
 
     def get_search_results(self, request, queryset, search_term):
         if "@" in search_term:
             return queryset.filter(address_hash=address_digest(search_term)), False
+        if not self.sees_why(request):
+            return queryset.none() if search_term else queryset, False
         return super().get_search_results(request, queryset, search_term)
 
     def has_change_permission(self, request, obj=None):
@@ -412,7 +444,10 @@ class SuppressionAdmin(AuditedModelAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is not None:
-            return ["address_hash", "scope", "reason", "channel", "on", "reference", "created_at"]
+            fields = ["address_hash", "scope", "reason", "channel", "on", "reference", "created_at"]
+            if not self.sees_why(request):
+                fields = [name for name in fields if name not in self.WHY]
+            return fields
         return super().get_fields(request, obj)
 
     def get_readonly_fields(self, request, obj=None):

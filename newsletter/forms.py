@@ -60,7 +60,8 @@ class WrittenUnsubscriptionForm(forms.Form):
     on = forms.DateField(
         label=_("Datum des Schreibens"),
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # A date input only takes ISO dates; the German format would leave it empty.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     reference = forms.CharField(
         label=_("Aktenzeichen"),

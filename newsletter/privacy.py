@@ -212,6 +212,7 @@ registry.register(
         email_fields=("address",),
         export_fields=("mailing_subject", "status", "created_at", "sent_at", "message_id"),
         erase=_anonymise_deliveries,
+        anonymises=True,
         description=_("Versandzeilen von Newsletter und Kundenmails"),
     ),
     NoPersonalData(

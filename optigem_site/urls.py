@@ -25,3 +25,5 @@ urlpatterns += i18n_patterns(
     path("cx/", include("cloud.urls")),
     prefix_default_language=False,
 )
+
+handler403 = privacy_views.permission_denied

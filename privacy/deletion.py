@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from .locks import LockLost, run_lock
 from .models import DeletionRun, DeletionRunStatus, LegalHold
-from .registry import AO_147, HGB_257, RetentionAction, RetentionRule, registry
+from .registry import AO_147, HGB_257, RetentionAction, RetentionRule, model_name, registry
 
 logger = logging.getLogger(__name__)
 
@@ -452,7 +452,7 @@ def rule_lines(record: dict, *, dry_run: bool) -> list[str]:
         _("Regel %(rule)s (%(holder)s): %(action)s: %(done)d, zurückgehalten: %(held)d")
         % {
             "rule": record["rule"],
-            "holder": record["holder"],
+            "holder": model_name(record["holder"]),
             "action": action_text(record["action"], dry_run=dry_run),
             "done": record["done"],
             "held": record["held_total"],
@@ -468,7 +468,7 @@ def rule_lines(record: dict, *, dry_run: bool) -> list[str]:
         lines.append(
             "    "
             + _("abhängige Datensätze mitgelöscht (%(model)s): %(count)d")
-            % {"model": label, "count": count}
+            % {"model": model_name(label), "count": count}
         )
     if record["error"]:
         lines.append(

@@ -86,6 +86,7 @@ registry.register(
         email_fields=("actor__email",),
         export_fields=("at", "action", "content_type", "object_id", "note"),
         erase=lambda rows: rows.update(actor=None),
+        anonymises=True,
         description=_(
             "Einträge, die das Benutzerkonto einer Mitarbeiterin oder eines Mitarbeiters nennen"
         ),

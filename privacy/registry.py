@@ -260,6 +260,7 @@ class Holder:
     ``email_fields`` are lookups (they may follow relations) whose value is an e-mail address
     of the person; ``find`` replaces the default lookup where that is not enough. ``erase``
     takes the person's queryset and removes or anonymises it; the default deletes the rows.
+    ``anonymises`` says the eraser keeps the rows without the person (for reports in words).
     ``editable_fields`` are what staff may correct on a rectification request (Art. 16).
     """
 
@@ -271,9 +272,15 @@ class Holder:
     find: Callable[[str], models.QuerySet] | None = None
     erase: Callable[[models.QuerySet], int] | None = None
     description: Text = ""
+    anonymises: bool = False
 
     def get_model(self) -> type[models.Model]:
         return apps.get_model(self.model)
+
+    @property
+    def name(self) -> str:
+        """The kind of data in words: the model's plural verbose name, never its label."""
+        return model_name(self.model)
 
     def rows_for(self, email: str) -> models.QuerySet:
         address = normalise_email(email)
@@ -292,6 +299,15 @@ class Holder:
             return self.erase(rows)
         deleted, _per_model = rows.delete()
         return deleted
+
+
+def model_name(label: str) -> str:
+    """``app_label.Model`` in words (its plural verbose name); the label if it is unknown."""
+    try:
+        model = apps.get_model(label)
+    except (LookupError, ValueError):
+        return label
+    return str(model._meta.verbose_name_plural)
 
 
 @dataclass(frozen=True)

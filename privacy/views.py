@@ -1,6 +1,11 @@
 from django.conf import settings
+from django.contrib import admin
+from django.http import HttpResponseForbidden
 from django.shortcuts import render
+from django.urls import NoReverseMatch
+from django.utils.html import format_html
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from .models import PolicyVersion
 from .registry import CookieCategory, LegalBasis, registry
@@ -56,3 +61,16 @@ def imprint(request):
         f"privacy/imprint_{language}.html",
         {"dpo": settings.DPO, "ddg": imprint_facts(settings.CONTROLLER)},
     )
+
+
+def permission_denied(request, exception=None):
+    """403: inside the admin, the admin's own page (header, navigation); elsewhere the site's."""
+    match = getattr(request, "resolver_match", None)
+    in_admin = match is not None and "admin" in match.app_names
+    try:
+        if in_admin and request.user.is_authenticated:
+            context = {**admin.site.each_context(request), "title": _("Kein Zugriff")}
+            return render(request, "admin/403.html", context, status=403)
+        return render(request, "errors/403.html", status=403)
+    except NoReverseMatch:  # a URLconf without the site's pages (some tests)
+        return HttpResponseForbidden(format_html("<h1>{}</h1>", _("Kein Zugriff")))

@@ -94,3 +94,19 @@ def test_groups_get_the_permissions_of_apps_migrated_after_privacy():
     assert later_apps, "some app after privacy grants the Datenschutz group permissions"
     assert codes(datenschutz) == registry.grants["Datenschutz"]
     assert codes(support) == registry.grants.get("Support", set())
+
+
+def test_a_forbidden_admin_url_shows_the_admins_own_page(client):
+    from dsar.tests.factories import make_request
+    from privacy.roles import sync_group_permissions
+
+    sync_group_permissions()
+    request = make_request()
+    user = User.objects.create_user("sina", "sina@optigem.com", "pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Support"))
+    client.force_login(user)
+    response = client.get(f"/admin/dsar/subjectrequest/{request.pk}/discovery/")
+    assert response.status_code == 403
+    assert "Kein Zugriff" in response.text and "OPTIGEM Verwaltung" in response.text
+    assert 'id="nav-sidebar"' in response.text or "Abmelden" in response.text
+    assert "403 Forbidden" not in response.text

@@ -47,6 +47,7 @@ ACCOUNT_HOLDER = Holder(
     export_fields=("username", "first_name", "last_name", "email", "date_joined"),
     editable_fields=("first_name", "last_name"),
     erase=_anonymise_accounts,
+    anonymises=True,
     description="Ihr Kundenkonto",
 )
 

@@ -55,7 +55,8 @@ def test_intake_records_the_letter_and_the_clock_rests_until_identity_is_verifie
         "DS-2026-001",
         None,
     )
-    assert "ruht: Identität ungeprüft" in officer_client.get(LIST_URL).text
+    # received 31.01.2026 and no identity check begun: flagged rather than resting unseen
+    assert "Tagen nicht begonnen" in officer_client.get(LIST_URL).text
     change = f"/admin/dsar/subjectrequest/{request.pk}/change/"
     verified = _intake(identity_method="code-by-post", identity_verified_on="31.01.2026")
     assert officer_client.post(change, verified).status_code == 302
@@ -132,16 +133,31 @@ def test_discovery_page_and_exports(officer_client, accounts):
     page = officer_client.get(f"/admin/dsar/subjectrequest/{request.pk}/discovery/")
     assert "Kundenkonten" not in page.text  # activities are named in the answer, not here
     assert "erika" in page.text and "berichtigen" in page.text
-    json_export = officer_client.get(f"/admin/dsar/subjectrequest/{request.pk}/export.json")
+    json_export = officer_client.post(f"/admin/dsar/subjectrequest/{request.pk}/export.json")
     assert json_export["Content-Type"].startswith("application/json")
     activities = {a["key"]: a for a in json_export.json()["activities"]}
     assert activities["test-accounts"]["records"][0]["rows"][0]["username"] == "erika"
     assert activities["data-subject-requests"]["records"][0]["rows"][0]["channel"] == "letter"
-    letter = officer_client.get(f"/admin/dsar/subjectrequest/{request.pk}/export.html").text
+    letter = officer_client.post(f"/admin/dsar/subjectrequest/{request.pk}/export.html").text
     for heading in ("Zweck", "Rechtsgrundlage", "Herkunft", "Empfänger", "Speicherdauer"):
         assert f"<dt>{heading}</dt>" in letter
     assert "Kundenkonten (Test)" in letter and "Heidestraße 17" in letter
     assert "kostenlos" in letter
+
+
+def test_exports_are_posts_and_the_outcome_reads_as_sentences(officer_client, accounts):
+    get_user_model().objects.create_user(username="erika", email=ADDRESS)
+    request = make_request(wants_erasure=True)
+    base = f"/admin/dsar/subjectrequest/{request.pk}"
+    assert officer_client.get(f"{base}/export.html").status_code == 302  # a GET records nothing
+    request.refresh_from_db()
+    assert "access" not in request.outcome
+    officer_client.post(f"{base}/export.html")
+    officer_client.post(f"{base}/erase/")
+    change = officer_client.get(f"{base}/change/").text
+    assert "Auskunft als Schreiben erstellt am" in change
+    assert "Benutzer: anonymisiert (1)" in change  # the test holder anonymises
+    assert "auth.User" not in change and "{" not in change.split("dsar-outcome")[1][:400]
 
 
 def test_rectification_through_the_admin(officer_client, accounts):
@@ -161,6 +177,66 @@ def test_erasure_through_the_admin_shows_the_report(officer_client, accounts):
     assert "Die Adresse kommt in keiner anderen Tabelle mehr vor." in response.text
     assert "Betroffenenanfragen: 1" in response.text  # the request itself is kept as proof
     assert not get_user_model().objects.filter(email__iexact=ADDRESS).exists()
+
+
+def test_erasure_asks_first_and_lists_in_words_what_goes_and_what_stays(officer_client, accounts):
+    get_user_model().objects.create_user(username="erika", email=ADDRESS)
+    request = make_request(wants_erasure=True, wants_no_mail=True)
+    url = f"/admin/dsar/subjectrequest/{request.pk}/erase/"
+    page = officer_client.get(url)
+    assert page.status_code == 200
+    assert "Ja, Daten jetzt löschen" in page.text
+    assert "Benutzer" in page.text and "anonymisiert" in page.text
+    assert "auth.User" not in page.text and "dsar.SubjectRequest" not in page.text
+    assert "Sperrliste" in page.text
+    assert "bleiben: vollständig bis zum Abschluss der Anfrage" in page.text  # the request
+    assert get_user_model().objects.filter(email__iexact=ADDRESS).exists()  # nothing changed
+    assert not AuditEntry.objects.filter(action=AuditAction.ERASE).exists()
+    assert "Daten löschen …" in officer_client.get(f"{LIST_URL}{request.pk}/discovery/").text
+
+
+def test_erasure_is_refused_while_accuracy_is_contested(officer_client, accounts):
+    get_user_model().objects.create_user(username="erika", email=ADDRESS)
+    request = make_request(wants_erasure=True, wants_restriction=True)
+    restrict_url = f"/admin/dsar/subjectrequest/{request.pk}/restrict/"
+    confirm = officer_client.get(restrict_url).text
+    assert "Ja, Verarbeitung einschränken" in confirm and "schreibgeschützt" in confirm
+    officer_client.post(restrict_url, {"ground": RestrictionGround.ACCURACY})
+    restriction = Restriction.objects.active().get()
+    url = f"/admin/dsar/subjectrequest/{request.pk}/erase/"
+    page = officer_client.get(url).text
+    assert "Art. 18 Abs. 1 lit. a" in page and "Ja, Daten jetzt löschen" not in page
+    assert f"/admin/dsar/restriction/{restriction.pk}/lift/" in page
+    officer_client.post(url)
+    assert get_user_model().objects.filter(email__iexact=ADDRESS).exists()
+    restriction.lifted_at, restriction.lift_reason = timezone.now(), "Person unterrichtet"
+    restriction.save()
+    assert "Ja, Daten jetzt löschen" in officer_client.get(url).text
+    officer_client.post(url)
+    assert not get_user_model().objects.filter(email__iexact=ADDRESS).exists()
+
+
+def test_restriction_without_a_ground_keeps_the_page_with_a_message(officer_client):
+    request = make_request(wants_restriction=True)
+    response = officer_client.post(f"/admin/dsar/subjectrequest/{request.pk}/restrict/", {})
+    assert response.status_code == 200 and 'class="errorlist' in response.text
+    assert not Restriction.objects.exists()
+
+
+def test_a_request_whose_identity_check_has_not_started_is_flagged_after_seven_days(
+    officer_client,
+):
+    today = timezone.localdate()
+    stale = make_request(received_on=today - timedelta(days=8), identity_verified_on=None)
+    fresh = make_request(
+        received_on=today - timedelta(days=2), identity_verified_on=None, letter_reference="neu"
+    )
+    page = officer_client.get(LIST_URL).text
+    assert "Identitätsprüfung seit 8 Tagen nicht begonnen" in page
+    assert "ruht: Identität ungeprüft" in page  # the fresh one, not flagged yet
+    flagged = officer_client.get(f"{LIST_URL}?frist=identity-unstarted").text
+    assert f"/admin/dsar/subjectrequest/{stale.pk}/change/" in flagged
+    assert f"/admin/dsar/subjectrequest/{fresh.pk}/change/" not in flagged
 
 
 def test_completed_request_is_read_only(officer_client):

@@ -182,7 +182,7 @@ def test_erasure_leaves_the_address_only_in_the_open_request(scenario):
     assert {h.table for h in find_address(ADDRESS)} >= {"auth_user", "dsar_subjectrequest"}
     report = services.request_erase(request=scenario, actor=make_staff("dpo"), today=TODAY)
     assert report.leaks == []
-    assert report.erased["privacy.AuditEntry"] == 3
+    assert report.anonymised["privacy.AuditEntry"] == 3  # the entries stay, without the actor
     # The CX account's eraser removes the user behind it, so the auth.User holder finds none left.
     assert report.erased["cloud.Account"] == 1
     assert not get_user_model().objects.filter(email__iexact=ADDRESS).exists()
@@ -192,7 +192,8 @@ def test_erasure_leaves_the_address_only_in_the_open_request(scenario):
     assert report.erased["contact.Inquiry"] == 2
     assert report.erased["newsletter.Subscriber"] == 1
     assert report.erased["newsletter.Customer"] == 1
-    assert report.erased["newsletter.Delivery"] == 2  # anonymised: the mailing's counts stay
+    assert report.anonymised["newsletter.Delivery"] == 2  # the mailing's counts stay
+    assert "newsletter.Delivery" not in report.erased
     assert Delivery.objects.filter(address="", status=DeliveryStatus.SENT).count() == 2
     assert not Inquiry.objects.exists()
     assert [k.holder for k in report.kept] == ["dsar.SubjectRequest"]
@@ -206,10 +207,19 @@ def test_every_erased_row_and_the_step_are_audit_entries(scenario):
     officer = make_staff("dpo")
     report = services.request_erase(request=scenario, actor=officer, today=TODAY)
     erased = AuditEntry.objects.filter(action=AuditAction.ERASE, actor=officer)
-    assert report.erased["privacy.AuditEntry"] == 3
-    assert erased.count() == sum(report.erased.values()) + 1  # every erased row, and the step
+    assert report.anonymised["privacy.AuditEntry"] == 3
+    # every erased or anonymised row, and the step
+    assert erased.count() == sum(report.erased.values()) + sum(report.anonymised.values()) + 1
     assert scenario.outcome["erasure"]["erased"]["cloud.Account"] == 1
     assert ADDRESS.lower() not in str(scenario.outcome).lower()
+
+
+def test_the_report_speaks_of_kinds_of_data_not_models(scenario):
+    report = services.request_erase(request=scenario, actor=make_staff("dpo"), today=TODAY)
+    done = {f"{name}: {action}" for name, action, _count in report.done}
+    assert {"Newsletter-Abonnenten: gelöscht", "Zustellungen: anonymisiert"} <= done
+    assert "Zugriffsprotokoll: anonymisiert" in done
+    assert not any("." in name for name, _action, _count in report.done)
 
 
 def test_leak_check_finds_the_address_where_no_holder_looks(scenario):

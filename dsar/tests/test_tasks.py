@@ -1,4 +1,5 @@
 from datetime import timedelta
+from email.header import decode_header, make_header
 
 import pytest
 from django.conf import settings
@@ -33,11 +34,17 @@ def test_reminder_mails_the_datenschutz_group_about_requests_due_within_seven_da
         received_on=today - timedelta(days=40), identity_verified_on=today - timedelta(days=40)
     )
     make_request(received_on=today, identity_verified_on=today)  # due in a month
-    make_request(
+    unstarted = make_request(
         received_on=today - timedelta(days=40), identity_method="", identity_verified_on=None
     )
+    make_request(  # the check has started: its clock waits for the answer, no flag
+        received_on=today - timedelta(days=40),
+        identity_check_started_on=today - timedelta(days=39),
+        identity_verified_on=None,
+    )
+    make_request(received_on=today - timedelta(days=3), identity_verified_on=None)  # too new
 
-    assert remind_due_requests.delay().get() == 2
+    assert remind_due_requests.delay().get() == 3
 
     (message,) = smtp_sink.wait_for(1)
     assert message["To"] == "dpo@optigem.example"  # not Support; the restricted address skipped
@@ -45,6 +52,23 @@ def test_reminder_mails_the_datenschutz_group_about_requests_due_within_seven_da
     assert f"Anfrage Nr. {soon.pk} " in body and "fällig am" in body
     assert f"Anfrage Nr. {overdue.pk} " in body and "überfällig seit" in body
     assert "Erika" not in body and "@example.org" not in body
+    assert "Identitätsprüfung auch 7 Tage nach Eingang nicht begonnen" in body
+    assert f"Anfrage Nr. {unstarted.pk} " in body
+    subject = str(make_header(decode_header(message["Subject"])))
+    assert "1 ohne begonnene Identitätsprüfung" in subject
+
+
+def test_the_reminder_names_a_request_once_a_day(smtp_sink):
+    today = timezone.localdate()
+    make_staff("dpo", email="dpo@optigem.example")
+    make_request(received_on=today - timedelta(days=10), identity_verified_on=None)
+    assert remind_due_requests.delay().get() == 1
+    smtp_sink.wait_for(1)
+    assert remind_due_requests.delay().get() == 0  # a retry or a second beat: nothing new
+    later = make_request(received_on=today - timedelta(days=12), identity_verified_on=None)
+    assert remind_due_requests.delay().get() == 1  # only the request not named yet today
+    messages = smtp_sink.wait_for(2)
+    assert f"Anfrage Nr. {later.pk} " in messages[1].get_payload(decode=True).decode()
 
 
 def test_no_mail_when_nothing_is_due(smtp_sink):

@@ -45,7 +45,10 @@ def test_discovery_and_printable_letter_in_chromium(officer_page, live_server):
     page.wait_for_url(f"{base}/discovery/")
     assert page.locator("h2", has_text="Gefundene Daten").is_visible()
 
-    page.goto(f"{base}/export.html")
+    with page.context.expect_page() as letter_tab:
+        page.click("text=Auskunft als Schreiben (HTML, druckbar)")
+    page = letter_tab.value
+    page.wait_for_load_state()
     assert page.locator("h1").inner_text().startswith("Auskunft über Ihre personenbezogenen Daten")
     assert page.locator("dl dt", has_text="Rechtsgrundlage").count() >= 1
     # The stylesheet is applied (same origin, no inline style needed under the strict CSP).
