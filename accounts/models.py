@@ -5,6 +5,7 @@ import time
 from base64 import b32encode
 from urllib.parse import quote, urlencode
 
+from django.conf import settings
 from django.db import models
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
@@ -56,6 +57,10 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
         if not verified:
             self.throttle_increment(commit=True)
         return verified
+
+    def get_throttle_factor(self) -> int:
+        # After a wrong code the next try waits 1, 2, 4, ... seconds (django-otp's throttling).
+        return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
 
     @property
     def secret_b32(self) -> str:
