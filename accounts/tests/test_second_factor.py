@@ -163,3 +163,23 @@ def test_wrong_codes_in_a_row_are_throttled():
     other.post(reverse("accounts:verify"), {"code": "000000"})
     response = other.post(reverse("accounts:verify"), {"code": "111111"})
     assert "Zu viele falsche Codes" in response.content.decode()
+
+
+def test_demo_setup_gives_the_demo_account_a_device_and_printable_backup_codes(
+    settings, tmp_path, client
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.DEMO_MODE = True
+    settings.VAR_DIR = tmp_path
+    call_command("demo_setup", stdout=StringIO())
+    code = (tmp_path / "demo-backup-codes.txt").read_text().split()[0]
+    client.post(
+        reverse("admin:login"),
+        {"username": "demo", "password": "demo-optigem-2026", "next": "/admin/"},
+    )
+    assert client.get("/admin/").url.startswith(reverse("accounts:verify"))
+    client.post(reverse("accounts:verify"), {"code": code})
+    assert client.get("/admin/").status_code == 200
