@@ -47,6 +47,31 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _second_factor_on_force_login(monkeypatch):
+    """``client.force_login(staff)`` also passes the admin's second factor, as
+    ``django_otp.login`` does after a code: the staff member gets a confirmed authenticator and
+    the session names it. Tests of the second factor itself sign in through HTTP instead."""
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if user.is_staff:
+            from django_otp import DEVICE_ID_SESSION_KEY
+
+            from accounts.models import TOTPDevice
+
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture
 def postgres(db):
     """The test runs only against PostgreSQL (DATABASE_URL=postgres://...)."""

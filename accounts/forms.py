@@ -1,7 +1,8 @@
-"""The admin's password step, limited like the CX sign-in (see limiter.py)."""
+"""The admin's password step, limited like the CX sign-in (see limiter.py), and its second factor."""
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import limiter
@@ -36,3 +37,41 @@ class AdminSignInForm(AdminAuthenticationForm):
             limiter.reset("admin", account=username, request=self.request)
             return data
         return super().clean()
+
+
+class SecondFactorForm(forms.Form):
+    """A code from the authenticator app or one of the backup codes."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        help_text=_("Sechsstelliger Code aus der Authenticator-App oder ein Sicherungscode."),
+    )
+
+    def __init__(self, *args, devices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.devices = devices
+        self.device = None
+
+    def clean_code(self):
+        code = "".join(self.cleaned_data["code"].split())
+        for device in self.devices:
+            allowed, _info = device.verify_is_allowed()
+            if not allowed:
+                raise forms.ValidationError(
+                    _(
+                        "Zu viele falsche Codes. Bitte warten Sie einen Moment und versuchen Sie "
+                        "es dann erneut."
+                    ),
+                    code="throttled",
+                )
+        for device in self.devices:
+            if device.verify_token(code):
+                self.device = device
+                return code
+        raise forms.ValidationError(
+            _("Der Code stimmt nicht. Bitte geben Sie den aktuellen Code ein."), code="invalid"
+        )

@@ -1,10 +1,13 @@
 """Session lifetimes for staff and CX users, and the caching and feature headers."""
 
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.http import FileResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 API_PREFIX = "/cx/api/"
@@ -103,3 +106,30 @@ class PrivateResponseMiddleware:
         ):
             add_never_cache_headers(response)
         return response
+
+
+class SecondFactorMiddleware:
+    """A signed-in staff member who has not passed the second factor reaches no admin page:
+    without a confirmed device they are sent to enrolment, with one to the code step."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and user.is_staff
+            and not user.is_verified()
+            and request.path.startswith(reverse("admin:index"))
+            and not request.path.startswith(reverse("accounts:verify"))
+            and request.path != reverse("admin:logout")
+        ):
+            from .services import has_confirmed_device
+
+            step = "accounts:verify" if has_confirmed_device(user=user) else "accounts:enrol"
+            target = request.get_full_path() if request.method == "GET" else ""
+            if not target or target.startswith(reverse("admin:login")):
+                target = request.GET.get("next") or reverse("admin:index")
+            return redirect(f"{reverse(step)}?{urlencode({'next': target})}")
+        return self.get_response(request)

@@ -10,6 +10,8 @@ admin.site.site_title = _("OPTIGEM Verwaltung")
 admin.site.index_title = _("Anfragen, Newsletter und Datenschutz")
 
 urlpatterns = [
+    # The second factor before the admin proper (accounts.middleware.SecondFactorMiddleware).
+    path("admin/zweiter-faktor/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("", include("health.urls")),  # /healthz, /readyz: no language prefix
 ]

@@ -46,6 +46,14 @@ def _account(address: str) -> None:
     get_user_model().objects.create_user(username="erika", email=address, first_name="Erika")
 
 
+def _second_factor(address: str) -> None:
+    # The person once worked with the admin: their authenticator app is on record.
+    from accounts.models import TOTPDevice
+
+    user = get_user_model().objects.get(email__iexact=address)
+    TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+
+
 def _audit_entries(address: str) -> None:
     # The person once worked with the admin: the access log names their account.
     user = get_user_model().objects.get(email__iexact=address)
@@ -156,6 +164,7 @@ SCENARIO: dict[str, Callable[[str], None]] = {
     "cloud.Receipt": lambda address: None,
     "cloud.Invitation": lambda address: None,
     "privacy.AuditEntry": _audit_entries,
+    "accounts.TOTPDevice": _second_factor,
     "dsar.Restriction": _lifted_restriction,
     "dsar.SubjectRequest": lambda address: None,  # the request under test
 }

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from dsar.tests.factories import ADDRESS, make_request, make_staff
+from tests.browser.helpers import admin_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,11 +26,7 @@ def officer_page(chromium, live_server):
         ),
     )
     page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "dpo")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
+    admin_login(page, live_server.url, "dpo", PASSWORD)
     yield page, problems
     context.close()
 
