@@ -17,8 +17,7 @@ class TOTPDeviceAdmin(admin.ModelAdmin):
 
     list_display = ["user", "confirmed", "created_at", "last_used_at"]
     list_filter = ["confirmed"]
-    fields = ["user", "confirmed", "created_at", "last_used_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("user", "confirmed", "created_at", "last_used_at")
     actions = ["reset_second_factor"]
 
     def has_add_permission(self, request):

@@ -9,6 +9,7 @@ runs the view inside ``tenant_scope`` so that every query is limited to the orga
 from collections.abc import Callable, Iterable
 from functools import wraps
 
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
@@ -16,11 +17,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from .models import Membership, Role
+from .models import Membership, Organisation, Role
 from .tenancy import Tenant, tenant_scope
 
 OTP_SESSION_KEY = "cloud_otp_verified"
 ALL_ROLES = frozenset(Role.values)
+
+
+class TenantRequest(HttpRequest):
+    """A request that ``tenant_view`` let through: it carries the organisation and membership."""
+
+    organisation: Organisation
+    membership: Membership
+    user: User
 
 
 def login_url() -> str:
@@ -34,7 +43,7 @@ def tenant_view(
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
-        def wrapped(request: HttpRequest, org: str, **kwargs) -> HttpResponse:
+        def wrapped(request: TenantRequest, org: str, **kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), login_url())
             membership = (
@@ -73,7 +82,8 @@ def object_action(model: type[models.Model]) -> Callable[[Callable], Callable]:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, pk: int) -> HttpResponse:
-            obj = get_object_or_404(model.objects, pk=pk)
+            # The tenant-scoped manager (``objects``), never the default ``all_tenants``.
+            obj = get_object_or_404(model._meta.managers_map["objects"], pk=pk)
             if request.method != "POST":
                 return HttpResponseNotAllowed(["POST"])
             return view(request, obj)

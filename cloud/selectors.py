@@ -27,4 +27,8 @@ def dashboard_totals() -> dict[str, list[dict]]:
         .annotate(total=Sum("amount"), count=Count("pk"))
         .order_by("status", "currency")
     ]
-    return {"by_month": list(by_month), "by_project": list(by_project), "by_status": by_status}
+    return {
+        "by_month": [dict(row) for row in by_month],
+        "by_project": [dict(row) for row in by_project],
+        "by_status": by_status,
+    }

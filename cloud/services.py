@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -381,7 +382,7 @@ def _decision_mail_after_commit(receipt: Receipt) -> None:
     send_receipt_decision.delay_on_commit(receipt.pk)
 
 
-DECISION_SUBJECTS = {
+DECISION_SUBJECTS: dict[str, Promise] = {
     Status.APPROVED: gettext_lazy("OPTIGEM CX: Ihr Beleg wurde genehmigt"),
     Status.REJECTED: gettext_lazy("OPTIGEM CX: Ihr Beleg wurde abgelehnt"),
     Status.REFUNDED: gettext_lazy("OPTIGEM CX: Ihr Beleg wurde erstattet"),

@@ -65,6 +65,6 @@ class TenantManager(models.Manager):
     def get_queryset(self) -> models.QuerySet:
         tenant = current_tenant()
         queryset = super().get_queryset().filter(organisation=tenant.organisation)
-        if self.submitter_field and tenant.sees_only_own:
+        if self.submitter_field and tenant.membership and tenant.sees_only_own:
             queryset = queryset.filter(**{self.submitter_field: tenant.membership.user_id})
         return queryset

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from . import export as cloud_export
 from . import forms, selectors, services, totp
-from .access import OTP_SESSION_KEY, login_url, object_action, tenant_view
+from .access import OTP_SESSION_KEY, TenantRequest, login_url, object_action, tenant_view
 from .models import (
     ADMIN_ROLES,
     REVIEW_ROLES,
@@ -187,7 +187,7 @@ def _open_file(receipt: Receipt):
 
 
 @tenant_view()
-def receipts(request: HttpRequest) -> HttpResponse:
+def receipts(request: TenantRequest) -> HttpResponse:
     queryset = Receipt.objects.select_related("project")
     status = request.GET.get("status")
     if status in Status.values:
@@ -199,7 +199,7 @@ def receipts(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view()
-def receipt_new(request: HttpRequest) -> HttpResponse:
+def receipt_new(request: TenantRequest) -> HttpResponse:
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.CLOUD_MAX_UPLOAD_BYTES + 65536:
         # Refused before Django reads the body; the form's own check covers the exact limit.
         return render(
@@ -248,7 +248,7 @@ def receipt_new(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view()
-def receipt_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def receipt_detail(request: TenantRequest, pk: int) -> HttpResponse:
     receipt = get_object_or_404(Receipt.objects.select_related("project"), pk=pk)
     return render(
         request,
@@ -263,7 +263,7 @@ def receipt_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @tenant_view()
-def receipt_file(request: HttpRequest, pk: int) -> FileResponse:
+def receipt_file(request: TenantRequest, pk: int) -> FileResponse:
     receipt = get_object_or_404(Receipt.objects, pk=pk)
     response = FileResponse(
         _open_file(receipt),
@@ -277,7 +277,7 @@ def receipt_file(request: HttpRequest, pk: int) -> FileResponse:
 
 @tenant_view(REVIEW_ROLES)
 @object_action(Receipt)
-def receipt_review(request: HttpRequest, receipt: Receipt) -> HttpResponse:
+def receipt_review(request: TenantRequest, receipt: Receipt) -> HttpResponse:
     form = forms.ReviewForm(request.POST)
     if form.is_valid():
         try:
@@ -302,7 +302,7 @@ def receipt_review(request: HttpRequest, receipt: Receipt) -> HttpResponse:
 
 @tenant_view(REVIEW_ROLES)
 @object_action(Receipt)
-def receipt_refunded(request: HttpRequest, receipt: Receipt) -> HttpResponse:
+def receipt_refunded(request: TenantRequest, receipt: Receipt) -> HttpResponse:
     try:
         services.receipt_mark_refunded(receipt=receipt, by=request.user)
         messages.success(request, _("Der Beleg ist als erstattet markiert."))
@@ -312,7 +312,7 @@ def receipt_refunded(request: HttpRequest, receipt: Receipt) -> HttpResponse:
 
 
 @tenant_view(REVIEW_ROLES)
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: TenantRequest) -> HttpResponse:
     return render(request, "cloud/dashboard.html", {"totals": selectors.dashboard_totals()})
 
 
@@ -320,7 +320,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view(ADMIN_ROLES)
-def projects(request: HttpRequest) -> HttpResponse:
+def projects(request: TenantRequest) -> HttpResponse:
     form = forms.ProjectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         Project.objects.create(organisation=request.organisation, name=form.cleaned_data["name"])
@@ -330,7 +330,7 @@ def projects(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view({Role.MAIN_ADMIN})
-def members(request: HttpRequest) -> HttpResponse:
+def members(request: TenantRequest) -> HttpResponse:
     form = forms.InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.invitation_create(
@@ -354,7 +354,7 @@ def members(request: HttpRequest) -> HttpResponse:
 
 @tenant_view({Role.MAIN_ADMIN})
 @object_action(Membership)
-def member_role(request: HttpRequest, membership: Membership) -> HttpResponse:
+def member_role(request: TenantRequest, membership: Membership) -> HttpResponse:
     form = forms.RoleForm(request.POST)
     if form.is_valid():
         try:
@@ -369,7 +369,7 @@ def member_role(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 @tenant_view({Role.MAIN_ADMIN})
 @object_action(Invitation)
-def invitation_revoke(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+def invitation_revoke(request: TenantRequest, invitation: Invitation) -> HttpResponse:
     try:
         services.invitation_revoke(invitation=invitation, by=request.user)
         messages.success(
@@ -383,7 +383,7 @@ def invitation_revoke(request: HttpRequest, invitation: Invitation) -> HttpRespo
 
 @tenant_view({Role.MAIN_ADMIN})
 @object_action(Invitation)
-def invitation_resend(request: HttpRequest, invitation: Invitation) -> HttpResponse:
+def invitation_resend(request: TenantRequest, invitation: Invitation) -> HttpResponse:
     try:
         services.invitation_resend(invitation=invitation)
         messages.success(
@@ -397,7 +397,7 @@ def invitation_resend(request: HttpRequest, invitation: Invitation) -> HttpRespo
 
 @tenant_view({Role.MAIN_ADMIN})
 @object_action(Membership)
-def member_remove(request: HttpRequest, membership: Membership) -> HttpResponse:
+def member_remove(request: TenantRequest, membership: Membership) -> HttpResponse:
     try:
         services.membership_remove(membership=membership)
         messages.success(request, _("Das Mitglied wurde entfernt."))
@@ -407,7 +407,7 @@ def member_remove(request: HttpRequest, membership: Membership) -> HttpResponse:
 
 
 @tenant_view(ADMIN_ROLES)
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: TenantRequest) -> HttpResponse:
     form = forms.ApiTokenForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
@@ -424,14 +424,14 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @tenant_view(ADMIN_ROLES)
 @object_action(ApiToken)
-def token_revoke(request: HttpRequest, token: ApiToken) -> HttpResponse:
+def token_revoke(request: TenantRequest, token: ApiToken) -> HttpResponse:
     services.api_token_revoke(token=token)
     messages.success(request, _("Der API-Schlüssel wurde widerrufen."))
     return redirect("cloud:tokens", org=request.organisation.slug)
 
 
 @tenant_view(ADMIN_ROLES)
-def export(request: HttpRequest) -> StreamingHttpResponse:
+def export(request: TenantRequest) -> StreamingHttpResponse:
     """All the organisation's receipts as CSV plus their files, one streamed ZIP (GET, so it
     works while the organisation is read-only after cancellation)."""
     organisation = request.organisation
@@ -447,7 +447,7 @@ def export(request: HttpRequest) -> StreamingHttpResponse:
 
 
 @tenant_view({Role.MAIN_ADMIN}, allow_read_only=True)
-def cancellation(request: HttpRequest) -> HttpResponse:
+def cancellation(request: TenantRequest) -> HttpResponse:
     organisation = request.organisation
     form = forms.ConfirmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -25,7 +25,9 @@ class MatomoConfig:
 
 def _seconds(pattern: str) -> int:
     """A Matomo cookie's lifetime in seconds, as the registry declares it (Matomo takes seconds)."""
-    return int(registry.cookies[pattern].lifetime.approximate().total_seconds())
+    lifetime = registry.cookies[pattern].lifetime
+    assert lifetime is not None, f"{pattern} is a persistent cookie"
+    return int(lifetime.approximate().total_seconds())
 
 
 def matomo_config() -> MatomoConfig | None:

@@ -88,7 +88,7 @@ def _verified(raw: str, keys: tuple[str, ...]) -> tuple | None:
     Kept per value (bounded), so a returning visitor's cookie is verified once per process
     rather than on every page view.
     """
-    signer = signing.Signer(key=keys[0], fallback_keys=keys[1:], salt=SALT)
+    signer = signing.Signer(key=keys[0], fallback_keys=list(keys[1:]), salt=SALT)
     try:
         id_hex, categories, version, hash_prefix, stamp = signer.unsign(raw).split("|")
         decided_at = datetime.fromtimestamp(int(stamp), tz=UTC)
@@ -134,5 +134,11 @@ def get_consent(request: HttpRequest) -> Consent:
     """The request's consent, read from its cookie on first use and kept on the request."""
     consent = request.__dict__.get("consent")
     if consent is None:
-        consent = request.consent = read_consent(request)
+        consent = keep_consent(request, read_consent(request))
+    return consent
+
+
+def keep_consent(request: HttpRequest, consent: Consent) -> Consent:
+    """Keep ``consent`` on the request, so the rest of it (and ``get_consent``) sees it."""
+    request.__dict__["consent"] = consent
     return consent

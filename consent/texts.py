@@ -28,7 +28,7 @@ GPC_NOTE = _(
     "Ihr Browser sendet das Signal „Global Privacy Control“. Wir werten es als Ablehnung aller "
     "optionalen Cookies, bis Sie hier selbst anders entscheiden."
 )
-CATEGORY_DESCRIPTIONS = {
+CATEGORY_DESCRIPTIONS: dict[str, Promise] = {
     CookieCategory.NECESSARY: _(
         "Für den Betrieb der Website unbedingt erforderlich: Schutz der Formulare und "
         "Speicherung Ihrer Cookie-Auswahl. Diese Cookies brauchen keine Einwilligung und "

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from .forms import SHOW_SETTINGS, ConsentForm
 from .services import consent_cookie_set, consent_give, consent_of, expire_unconsented_cookies
-from .state import get_consent
+from .state import get_consent, keep_consent
 from .texts import GPC_NOTE, categories
 
 FOREIGN_POST = gettext_lazy(
@@ -88,7 +88,8 @@ def _decide(request: HttpRequest) -> HttpResponse:
         language=get_language(),
         consent_id=previous.consent_id,
     )
-    request.consent = consent = consent_of(receipt, gpc=previous.gpc)
+    consent = keep_consent(request, consent_of(receipt, gpc=previous.gpc))
+    response: HttpResponse
     if _wants_json(request):
         response = JsonResponse(
             {"categories": receipt.categories, "saved": _("Ihre Cookie-Auswahl ist gespeichert.")}
@@ -103,7 +104,7 @@ def _decide(request: HttpRequest) -> HttpResponse:
 def _render(request: HttpRequest, form: ConsentForm, status: int = 200) -> HttpResponse:
     consent = get_consent(request)
     if form.is_bound:
-        chosen = set(form.data.getlist("categories"))
+        chosen = set(form["categories"].value() or ())
     else:
         chosen = {key for key in consent.categories if consent.allows(key)}
     context = {

@@ -4,7 +4,7 @@ from privacy.registry import LegalBasis, registry
 
 from .models import Kind
 
-ACTIVITY_FOR_KIND = {
+ACTIVITY_FOR_KIND: dict[str, str] = {
     Kind.CONTACT: "contact-request",
     Kind.SUPPORT: "support-request",
     Kind.TRAINING: "training-registration",

@@ -450,7 +450,7 @@ class RestrictionAdmin(AuditedModelAdmin):
         "lifted_at",
         "lift_reason",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
     change_form_template = "dsar/admin/restriction_change_form.html"
 
     @admin.display(description=_("Prüfwert"))

@@ -39,9 +39,10 @@ class Finding:
 
 def field_label(model: type[models.Model], name: str) -> str:
     try:
-        return str(model._meta.get_field(name).verbose_name)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return name
+    return str(field.verbose_name) if isinstance(field, models.Field) else name
 
 
 def display_value(row: models.Model, name: str) -> Any:

@@ -233,15 +233,19 @@ class SubjectRequest(models.Model):
 
     @property
     def rights_display(self) -> list[str]:
-        return [
-            str(self._meta.get_field(name).verbose_name)
+        fields = [
+            self._meta.get_field(name)
             for name in (
                 "wants_access",
                 "wants_rectification",
                 "wants_erasure",
                 "wants_restriction",
             )
-            if getattr(self, name)
+        ]
+        return [
+            str(field.verbose_name)
+            for field in fields
+            if isinstance(field, models.Field) and getattr(self, field.name)
         ]
 
 

@@ -147,12 +147,15 @@ class Rendered:
         return self.templates[language]
 
     def outgoing(self, delivery: Delivery, *, subject: str = "") -> Outgoing:
+        address_hash = delivery.address_hash
+        assert address_hash, "an anonymised delivery is never sent"
+
         def full() -> EmailMultiAlternatives:
             return self.message(
                 to=delivery.address,
                 language=delivery.language,
                 message_id=delivery.message_id,
-                address_hash=delivery.address_hash,
+                address_hash=address_hash,
                 subject=subject,
             )
 
@@ -160,7 +163,7 @@ class Rendered:
             if subject or not delivery.address.isascii():
                 return full().message(policy=SMTP_POLICY).as_bytes()
             link = unsubscribe_url(
-                address_hash=delivery.address_hash, scope=self.mailing.scope, base=self.link_base
+                address_hash=address_hash, scope=self.mailing.scope, base=self.link_base
             )
             return (
                 self.template(delivery.language)

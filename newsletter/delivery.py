@@ -155,7 +155,10 @@ class SendReport:
     remaining: bool = False
 
 
-MAIL_KINDS = {MailingKind.NEWSLETTER: MailKind.NEWSLETTER, MailingKind.CUSTOMER: MailKind.CUSTOMER}
+MAIL_KINDS: dict[str, MailKind] = {
+    MailingKind.NEWSLETTER: MailKind.NEWSLETTER,
+    MailingKind.CUSTOMER: MailKind.CUSTOMER,
+}
 
 
 def _settle(row: Delivery, claim: str, status: str, **fields) -> None:

@@ -33,7 +33,7 @@ WRITTEN_CHANNELS = [
 ]
 
 
-class ConsentTextQuerySet(models.QuerySet):
+class ConsentTextQuerySet(models.QuerySet["ConsentText"]):
     def current(self, language: str) -> "ConsentText | None":
         """The newest version in ``language``, else the newest German one."""
         return (

@@ -120,6 +120,7 @@ class Prefetched:
 def rate_limiter() -> RateLimiter:
     """The global Redis bucket when REDIS_URL is set, else a per-process bucket."""
     rate = float(settings.NEWSLETTER_RATE_PER_SECOND)
+    bucket: RedisTokenBucket | LocalTokenBucket
     if settings.REDIS_URL:
         import redis
 

@@ -1,6 +1,6 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
 
 from privacy import views as privacy_views
@@ -9,7 +9,7 @@ admin.site.site_header = _("OPTIGEM Verwaltung")
 admin.site.site_title = _("OPTIGEM Verwaltung")
 admin.site.index_title = _("Anfragen, Newsletter und Datenschutz")
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     # The second factor before the admin proper (accounts.middleware.SecondFactorMiddleware).
     path("admin/zweiter-faktor/", include("accounts.urls")),
     path("admin/", admin.site.urls),

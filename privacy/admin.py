@@ -187,8 +187,7 @@ class DeletionRunAdmin(admin.ModelAdmin):
     list_display = ["started_at", "finished_at", "status", "trigger", "done", "held", "errors"]
     list_filter = ["status"]
     date_hierarchy = "started_at"
-    fields = ["started_at", "finished_at", "as_of", "status", "trigger", "report"]
-    readonly_fields = fields
+    fields = readonly_fields = ("started_at", "finished_at", "as_of", "status", "trigger", "report")
 
     def has_add_permission(self, request):
         return False

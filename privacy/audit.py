@@ -25,6 +25,7 @@ def audit_log(
     """Record that ``actor`` did ``action`` to a record (``obj``, or ``model`` and ``object_id``)."""
     if obj is not None:
         model, object_id = type(obj), obj.pk
+    assert model is not None, "record() needs obj, or model and object_id"
     return AuditEntry.objects.create(
         at=now or timezone.now(),
         actor=actor if getattr(actor, "is_authenticated", False) else None,

@@ -233,7 +233,7 @@ class _KeyRanges:
         self.integer = isinstance(candidates.model._meta.pk, models.IntegerField)
         self.remaining = candidates.count()
         self.width = batch_size
-        self.lower = None
+        self.lower: int | None = None
         self.jump = True
         self.last_page = False
 
@@ -250,6 +250,7 @@ class _KeyRanges:
             if first is None:
                 return None
             self.lower = first - 1
+        assert self.lower is not None  # set by the jump above on the first call
         upper = self.lower + self.width
         bounds, self.lower = (self.lower, upper), upper
         return bounds
@@ -434,8 +435,8 @@ def reason_text(key: str) -> str:
         law = statutory.law if statutory else detail
         return _("gesetzliche Aufbewahrungspflicht nach %(law)s") % {"law": law}
     if kind == "legal-hold":
-        hold = LegalHold.objects.filter(pk=detail).first()
-        return str(hold) if hold else _("Löschsperre Nr. %(id)s") % {"id": detail}
+        legal_hold = LegalHold.objects.filter(pk=detail).first()
+        return str(legal_hold) if legal_hold else _("Löschsperre Nr. %(id)s") % {"id": detail}
     hold = registry.holds.get(key)
     return str(hold.reason) if hold else key
 

@@ -40,6 +40,9 @@ class _Lease:
 
     renewed_at: float = 0.0
 
+    def renew(self) -> None:
+        raise NotImplementedError
+
     def renew_if_due(self) -> bool:
         """Renew the lease when RENEW_EVERY has passed; raise LockLost if it is gone."""
         if time.monotonic() - self.renewed_at < RENEW_EVERY.total_seconds():

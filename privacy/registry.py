@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
@@ -101,9 +101,17 @@ class Period:
             minutes=self.minutes,
         )
 
+    @overload
+    def after(self, moment: datetime) -> datetime: ...
+    @overload
+    def after(self, moment: date) -> date: ...
     def after(self, moment: datetime | date) -> datetime | date:
         return moment + self.delta
 
+    @overload
+    def before(self, moment: datetime) -> datetime: ...
+    @overload
+    def before(self, moment: date) -> date: ...
     def before(self, moment: datetime | date) -> datetime | date:
         return moment - self.delta
 

@@ -23,4 +23,5 @@ def run_deletion(started_by: str = "beat") -> dict:
     except RunLocked:
         logger.info("Deletion run skipped: another run holds the lock")
         return {"skipped": "locked"}
+    assert result.run is not None  # a real run is recorded
     return {"run": result.run.pk, "errors": result.errors}

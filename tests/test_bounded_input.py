@@ -75,8 +75,8 @@ def project_form_classes() -> list[type[forms.BaseForm]]:
 
 
 def limit_of(form: forms.BaseForm, name: str, field: forms.Field) -> int | None:
-    if getattr(field, "max_length", None):
-        return field.max_length
+    if max_length := getattr(field, "max_length", None):
+        return max_length
     model = getattr(getattr(form, "_meta", None), "model", None)
     if model is not None:
         try:

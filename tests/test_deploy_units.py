@@ -22,7 +22,7 @@ APP_ROOT = "/srv/optigem"
 
 def service(unit: Path) -> configparser.SectionProxy:
     parser = configparser.ConfigParser(strict=False, interpolation=None)
-    parser.optionxform = str
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep keys' case
     parser.read(unit)
     return parser["Service"]
 

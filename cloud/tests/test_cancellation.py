@@ -35,7 +35,7 @@ from .factories import (
 pytestmark = pytest.mark.django_db
 
 
-def _files(organisation) -> list[str]:
+def _files(organisation) -> list[str | None]:
     return [r.file.name for r in Receipt.all_tenants.filter(organisation=organisation)]
 
 

@@ -117,4 +117,4 @@ def consent_scripts(context: template.Context) -> SafeString:
 
 @register.filter
 def legal_basis(code: str) -> str:
-    return LegalBasis(code).label
+    return str(LegalBasis(code).label)

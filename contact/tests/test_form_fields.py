@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 
 def _inputs(html: str) -> dict[str, str]:
     return {
-        re.search(r'name="([^"]+)"', tag).group(1): tag
+        name: tag
         for tag in re.findall(r"<input[^>]*>", html)
+        for name in re.findall(r'name="([^"]+)"', tag)[:1]
         if 'name="' in tag
     }
 

@@ -25,7 +25,9 @@ def _submit_as_minor(client, capture, url="/kontakt/", data=None):
 
 
 def _link(message) -> str:
-    return re.search(r"http://\S+/anfrage/zustimmung/\S+/", message.body).group(0)
+    match = re.search(r"http://\S+/anfrage/zustimmung/\S+/", message.body)
+    assert match, "no link in the mail"
+    return match.group(0)
 
 
 def _path(link: str) -> str:
@@ -157,7 +159,7 @@ def _every_row_as_text() -> str:
     """Every row of every table of the database, each rendered by PostgreSQL as one text."""
     with connection.cursor() as cursor:
         tables = connection.introspection.table_names(cursor)
-        rows = []
+        rows: list[str] = []
         for table in tables:
             cursor.execute(f"SELECT t::text FROM {connection.ops.quote_name(table)} t")
             rows.extend(value for (value,) in cursor.fetchall())

@@ -61,7 +61,7 @@ def _post_all(url: str, count: int) -> list[tuple[int, str]]:
     """POST the registration form ``count`` times at once, each as its own browser."""
     with urllib.request.urlopen(url) as page:
         cookie = page.headers["Set-Cookie"].split(";")[0]
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode())[1]
+        (token,) = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode())
     barrier = threading.Barrier(count)
     results: list[tuple[int, str]] = []
     opener = urllib.request.build_opener(_NoRedirect)

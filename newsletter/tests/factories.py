@@ -15,6 +15,7 @@ def consent_text(language: str = "de") -> ConsentText:
     if current is None:
         import_module("newsletter.migrations.0002_consent_text_v1").publish(apps, None)
         current = ConsentText.objects.current(language)
+    assert current is not None, "the migration publishes version 1"
     return current
 
 

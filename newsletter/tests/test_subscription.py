@@ -26,7 +26,9 @@ def _post(client, capture, email, **extra):
 
 
 def _link(message) -> str:
-    return re.search(r"https?://\S+/newsletter/bestaetigen/\S+/", message.body).group(0)
+    match = re.search(r"https?://\S+/newsletter/bestaetigen/\S+/", message.body)
+    assert match, "no link in the mail"
+    return match.group(0)
 
 
 def test_form_shows_the_versioned_consent_text(client):

@@ -7,6 +7,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 from django.conf import settings
 from django.db import connection
@@ -37,13 +38,19 @@ def worker_env(*, smtp_port: int, **extra: str) -> dict[str, str]:
     }
 
 
-def start_worker(env: dict[str, str], name: str) -> subprocess.Popen:
+class Worker(subprocess.Popen):
+    """A worker process and the temporary file its log goes to."""
+
+    log: IO[bytes]
+
+
+def start_worker(env: dict[str, str], name: str) -> Worker:
     """One worker process that runs its tasks itself (``-P solo``), so kill -9 hits the sender.
 
     Its log goes to a temporary file (``process.log``), never to a pipe nobody drains.
     """
     log = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the process object)
-    process = subprocess.Popen(
+    process = Worker(
         [CELERY, "-A", "optigem_site", "worker", "-P", "solo", "-n", f"{name}@%h",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
@@ -52,7 +59,7 @@ def start_worker(env: dict[str, str], name: str) -> subprocess.Popen:
     return process
 
 
-def worker_log(process: subprocess.Popen) -> str:
+def worker_log(process: Worker) -> str:
     process.log.seek(0)
     return process.log.read().decode(errors="replace")[-4000:]
 

@@ -10,8 +10,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 3, 10, 3, 15, tzinfo=BERLIN)
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN)
+def berlin(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=BERLIN)
 
 
 def rule(key: str):

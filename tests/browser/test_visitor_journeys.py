@@ -55,7 +55,9 @@ def _heading(page) -> str:
 
 
 def _link(pattern: str, body: str) -> str:
-    return re.search(pattern, body).group(0)
+    match = re.search(pattern, body)
+    assert match, "no link in the mail"
+    return match.group(0)
 
 
 def test_support_request(page):
