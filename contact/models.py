@@ -180,6 +180,11 @@ class Inquiry(models.Model):
         _("Mail an Erziehungsberechtigte"), max_length=16, choices=MailState.choices
     )
 
+    # The claim of the worker sending this request's mails (claim, send, settle): while it is
+    # fresh no other worker sends them, and no transaction is open during the SMTP exchange.
+    mail_claim = models.CharField(max_length=32, blank=True, editable=False)
+    mail_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     objects = InquiryQuerySet.as_manager()
 
     class Meta:
