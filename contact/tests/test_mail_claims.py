@@ -10,48 +10,13 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from aiosmtpd.controller import Controller
 from django.db import connection, connections
 from django.utils import timezone
 
-from conftest import SmtpSink, free_port
 from contact.models import Inquiry, Kind, MailState
 from contact.services import MAIL_CLAIM_LEASE, inquiry_send_unsent_mails
 from contact.tests.factories import contact_data
 from newsletter.tests.workers import ROOT, worker_env
-
-
-class Sink(SmtpSink):
-    """The SMTP sink, calling ``on_message(envelope)`` as each message arrives."""
-
-    def __init__(self, port: int, on_message):
-        super().__init__(port=port)
-        self.on_message = on_message
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        self.on_message(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def sink_with(settings):
-    """Start a sink with the given hook and route the site's mail to it."""
-    from optigem_site.settings.env import guarded_mailers
-
-    controllers = []
-
-    def start(on_message) -> Sink:
-        sink = Sink(free_port(), on_message)
-        controller = Controller(sink, hostname="127.0.0.1", port=sink.port)
-        controller.start()
-        controllers.append(controller)
-        settings.MAILERS = guarded_mailers(f"smtp://127.0.0.1:{sink.port}", timeout=10)
-        return sink
-
-    yield start
-    for controller in controllers:
-        controller.stop()
 
 
 def other_connection() -> psycopg.Connection:
@@ -68,7 +33,7 @@ def other_connection() -> psycopg.Connection:
 
 @pytest.mark.django_db(transaction=True)
 def test_no_transaction_is_open_and_no_row_locked_while_the_server_talks(
-    postgres, client, sink_with
+    postgres, client, smtp_sink
 ):
     sender = connections["default"]  # this thread's connection: the one that sends the mails
     seen = []
@@ -84,10 +49,10 @@ def test_no_transaction_is_open_and_no_row_locked_while_the_server_talks(
                 locked = True
         seen.append((envelope.rcpt_tos[0], locked, sender.in_atomic_block))
 
-    sink = sink_with(check)
+    smtp_sink.on_message = check
     response = client.post("/kontakt/", contact_data())
     assert response.status_code == 302
-    sink.wait_for(2)
+    smtp_sink.wait_for(2)
     assert sorted(seen) == [
         ("erika@example.org", False, False),
         ("support@optigem.com", False, False),
@@ -100,7 +65,7 @@ def test_no_transaction_is_open_and_no_row_locked_while_the_server_talks(
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_sender_killed_after_the_server_took_a_mail_sends_that_one_again_and_no_other(
-    postgres, sink_with
+    postgres, smtp_sink
 ):
     data = contact_data()
     inquiry = Inquiry.objects.create(
@@ -117,7 +82,7 @@ def test_a_sender_killed_after_the_server_took_a_mail_sends_that_one_again_and_n
         if process is not None and process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
 
-    sink = sink_with(crash)
+    smtp_sink.on_message = crash
     process = subprocess.Popen(
         [
             sys.executable,
@@ -128,7 +93,7 @@ def test_a_sender_killed_after_the_server_took_a_mail_sends_that_one_again_and_n
             f"from contact.services import inquiry_send_mails as s; s(inquiry_id={inquiry.pk})",
         ],
         cwd=ROOT,
-        env=worker_env(smtp_port=sink.port),
+        env=worker_env(smtp_port=smtp_sink.port),
     )
     assert process.wait(timeout=60) == -signal.SIGKILL
     inquiry.refresh_from_db()
@@ -137,12 +102,12 @@ def test_a_sender_killed_after_the_server_took_a_mail_sends_that_one_again_and_n
 
     # While its claim is fresh, the sweep leaves the request alone.
     assert inquiry_send_unsent_mails() == 0
-    assert len(sink.received) == 1
+    assert len(smtp_sink.received) == 1
     # Once the claim has run out, the unsettled receipt goes again and the rest once.
     later = timezone.now() + MAIL_CLAIM_LEASE + timedelta(seconds=1)
     assert inquiry_send_unsent_mails(now=later) == 2
     assert inquiry_send_unsent_mails(now=later + timedelta(minutes=10)) == 0
-    per_address = Counter(rcpt for _sender, rcpts, _data in sink.received for rcpt in rcpts)
+    per_address = Counter(rcpt for _sender, rcpts, _data in smtp_sink.received for rcpt in rcpts)
     assert per_address == {"erika@example.org": 2, "support@optigem.com": 1}
     inquiry.refresh_from_db()
     assert (inquiry.receipt_mail, inquiry.staff_mail) == (MailState.SENT, MailState.SENT)
