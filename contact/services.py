@@ -5,7 +5,6 @@ A request is stored first and mailed second. Each mail has a state on the reques
 broker or SMTP outage delays a mail but never loses it.
 """
 
-import functools
 import logging
 import smtplib
 import uuid
@@ -22,8 +21,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError
 
+from privacy.publish import publish_once
 from privacy.registry import MailKind, registry
 
 from . import pending
@@ -45,9 +44,6 @@ SWEEP_BATCH_SIZE = 200
 # Longer than a worker can hold it: three SMTP sends of at most 20 s each, and the task's hard
 # time limit (contact/tasks.py) ends a stuck one at 120 s.
 MAIL_CLAIM_LEASE = timedelta(minutes=5)
-# The visitor waits for this publish: one connection attempt, no retries, short socket
-# timeouts. If the broker is down the mail stays UNSENT and the periodic sweep sends it.
-PUBLISH_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1, "socket_timeout": 1}
 
 
 class RegistrationRefused(Exception):
@@ -66,32 +62,13 @@ class GuardianLinkError(Exception):
         self.message = message
 
 
-@functools.cache
-def _publish_pool(broker_url: str):
-    """Broker connections kept per process (and per broker URL), opened with the fail-fast
-    options: a new connection per submission would redo the connect and the queue declaration
-    every time."""
-    from optigem_site.celery import app
-
-    connection = app.connection_for_write(broker_url, transport_options=PUBLISH_TRANSPORT_OPTIONS)
-    return connection.Pool(limit=app.conf.broker_pool_limit)
-
-
 def _enqueue_mails(inquiry_id: int) -> None:
-    """Hand the request's mails to Celery; with the broker down, the periodic sweep sends them.
-
-    Kombu reports most broker failures as OperationalError, some transports (the demo's
-    filesystem queue) as plain OSError; either way the visitor's request has succeeded.
-    """
-    from optigem_site.celery import app
-
+    """Hand the request's mails to Celery; with the broker down, the periodic sweep sends them."""
     from .tasks import send_inquiry_mails
 
-    try:
-        with _publish_pool(app.conf.broker_url).acquire(block=True, timeout=1) as connection:
-            send_inquiry_mails.apply_async((inquiry_id,), connection=connection, retry=False)
-    except (OperationalError, OSError) as exc:
-        logger.warning("contact.mail.enqueue_failed inquiry=%s: %s", inquiry_id, type(exc).__name__)
+    publish_once(
+        send_inquiry_mails, inquiry_id, event=f"contact.mail.enqueue_failed inquiry={inquiry_id}"
+    )
 
 
 def _take_seat(*, event_id: int, now: datetime) -> None:
