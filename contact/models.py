@@ -71,7 +71,7 @@ class TrainingEvent(models.Model):
 
     title = models.CharField(_("Titel"), max_length=200)
     slug = models.SlugField(_("Kurzname in der Adresse"), max_length=80, unique=True)
-    description = models.TextField(_("Beschreibung"), blank=True)
+    description = models.TextField(_("Beschreibung"), max_length=5000, blank=True)
     starts_at = models.DateTimeField(_("Beginn"))
     ends_at = models.DateTimeField(_("Ende"))
     place = models.CharField(
