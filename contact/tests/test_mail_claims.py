@@ -10,13 +10,14 @@ from datetime import timedelta
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
 from contact.models import Inquiry, Kind, MailState
 from contact.services import MAIL_CLAIM_LEASE, inquiry_send_unsent_mails
 from contact.tests.factories import contact_data
-from newsletter.tests.workers import ROOT, worker_env
+from tests.instances import worker_env
 
 
 def other_connection() -> psycopg.Connection:
@@ -92,7 +93,7 @@ def test_a_sender_killed_after_the_server_took_a_mail_sends_that_one_again_and_n
             "-c",
             f"from contact.services import inquiry_send_mails as s; s(inquiry_id={inquiry.pk})",
         ],
-        cwd=ROOT,
+        cwd=settings.BASE_DIR,
         env=worker_env(smtp_port=smtp_sink.port),
     )
     assert process.wait(timeout=60) == -signal.SIGKILL

@@ -12,32 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
 
 from newsletter.models import Subscriber
 from privacy.registry import address_digest
+from tests.instances import worker_env  # noqa: F401 (the workers' environment, shared)
 
 ROOT = Path(settings.BASE_DIR)
 CELERY = str(Path(sys.executable).with_name("celery"))
-
-
-def worker_env(*, smtp_port: int, **extra: str) -> dict[str, str]:
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "optigem_site.settings.dev",
-        "DEBUG": "false",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "ADDRESS_HASH_KEY": settings.ADDRESS_HASH_KEY,
-        "DATABASE_URL": url,
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.REDIS_URL,
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
-        "SITE_URL": "https://www.optigem.com",
-        "LOG_LEVEL": "WARNING",
-        **extra,
-    }
 
 
 def start_worker(env: dict[str, str], name: str) -> subprocess.Popen:
