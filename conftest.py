@@ -5,9 +5,11 @@ import shutil
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -109,6 +111,11 @@ class SmtpSink:
 
     port: int
     received: list[tuple[str, list[str], bytes]] = field(default_factory=list)
+    # Replies given instead of "250 OK" to the next messages, which are then not kept
+    # ("451 4.3.0 Bitte später" makes the sender's next hand-off fail as a busy server would).
+    refusals: list[str] = field(default_factory=list)
+    # Called with each kept message's envelope while the sender waits for the reply.
+    on_message: Callable[[Any], None] | None = None
 
     @property
     def messages(self) -> list[Message]:
@@ -130,7 +137,11 @@ def smtp_sink(settings):
 
     class Handler:
         async def handle_DATA(self, server, session, envelope):
+            if sink.refusals:
+                return sink.refusals.pop(0)
             sink.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+            if sink.on_message:
+                sink.on_message(envelope)
             return "250 OK"
 
     controller = Controller(Handler(), hostname="127.0.0.1", port=sink.port)

@@ -6,13 +6,18 @@ Celery worker on them, and prints:
 1. N contact submissions with Redis stopped after N/3 and started again after 2N/3:
    accepted, 5xx, rows, and mails per address once the sweep (as beat runs it) has run;
 2. requests across a PostgreSQL restart: 5xx other than the 503 page, 503s, seconds from the
-   server being back to the first good answer.
+   server being back to the first good answer;
+3. whether the worker survived both;
+4. K times, a newsletter to M subscribers sent by two workers, one killed with SIGKILL mid-send
+   and replaced, the recovery run as beat runs it: messages per recipient, lost, duplicated.
 
-Bounded: N requests (default 30) and a few hundred load requests. Usage:
-    .venv/bin/python bench/faults.py [N]
+Bounded: N requests (default 30), a few hundred load requests and K rounds (default 5) of M
+messages (default 2000). Usage:
+    .venv/bin/python bench/faults.py [N] [M] [K]
 """
 
 import collections
+import logging
 import os
 import subprocess
 import sys
@@ -37,12 +42,89 @@ DOMAIN = "faults.example.org"
 class Sink:
     def __init__(self):
         self.received: list[bytes] = []
+        self.per_recipient: collections.Counter[str] = collections.Counter()
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.received.append(envelope.content)
+            self.per_recipient.update(envelope.rcpt_tos)
         return "250 OK"
+
+    def mailed(self, domain: str) -> collections.Counter[str]:
+        """Messages per recipient under ``domain`` (late contact mails are not counted)."""
+        with self.lock:
+            return collections.Counter(
+                {rcpt: n for rcpt, n in self.per_recipient.items() if rcpt.endswith(domain)}
+            )
+
+
+def newsletter_kill(
+    env: dict[str, str], sink: Sink, smtp_port: int, recipients: int, rounds: int
+) -> None:
+    """Case 4, in this process: Django on the bench's own PostgreSQL and Redis."""
+    os.environ.update(env, DEBUG="False")
+    import django
+
+    django.setup()
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    from newsletter import delivery
+    from newsletter.models import Mailing
+    from newsletter.tests.workers import (
+        broker,
+        kill_mid_send,
+        make_subscribers,
+        start_worker,
+        stop,
+        tally,
+        worker_env,
+    )
+
+    lease = 2
+    domain = "newsletter.faults.example.org"
+    make_subscribers(recipients, domain=domain)
+    worker_settings = worker_env(
+        smtp_port=smtp_port,
+        NEWSLETTER_RATE_PER_SECOND="1000000",
+        NEWSLETTER_BATCH_SIZE="50",
+        NEWSLETTER_CLAIM_LEASE_SECONDS=str(lease),
+    )
+    print(
+        f"4. newsletter to {recipients} subscribers by 2 workers, one killed with SIGKILL "
+        f"after a third and replaced, recovery run after the {lease} s lease; {rounds} rounds:"
+    )
+    totals = collections.Counter()
+    for round_ in range(1, rounds + 1):
+        mailing = Mailing.objects.create(
+            subject=f"Faults: newsletter {round_}", body="# Faults\n\nText.", status="queued"
+        )
+        delivery.deliveries_create(mailing_id=mailing.pk)
+        with sink.lock:
+            sink.per_recipient.clear()
+        workers = [start_worker(worker_settings, f"faults{i}") for i in range(2)]
+        try:
+            for _ in workers:
+                broker().send_task("newsletter.tasks.deliveries_send", args=[mailing.pk])
+            outcome = kill_mid_send(
+                workers,
+                env=worker_settings,
+                mailing_id=mailing.pk,
+                received=lambda: sink.mailed(domain).total(),
+                after=recipients // 3,
+                lease=lease,
+            )
+            alive = all(worker.poll() is None for worker in workers)
+        finally:
+            for worker in workers:
+                stop(worker)
+        lost, duplicated, counts = tally(sink.mailed(domain), recipients)
+        totals.update(lost=lost, duplicated=duplicated)
+        print(
+            f"   round {round_}: killed after {outcome.at_kill} messages; finished "
+            f"{outcome.finished}, {delivery.mailing_progress(mailing)}, workers running {alive}; "
+            f"messages per recipient {counts}, lost {lost}, duplicated {duplicated}"
+        )
+    print(f"   over {rounds} kills: lost {totals['lost']}, duplicated {totals['duplicated']}")
 
 
 def contact(visitor: Visitor, n: int):
@@ -57,7 +139,7 @@ def contact(visitor: Visitor, n: int):
     return response.status
 
 
-def main(n: int) -> None:
+def main(n: int, recipients: int, rounds: int) -> None:
     work = Path(tempfile.mkdtemp(prefix="faults-", dir="/tmp"))
     work.chmod(0o755)  # the postgres user must reach its cluster under it
     pg, redis = PostgresServer(work / "pg"), RedisServer(work / "redis")
@@ -195,6 +277,9 @@ def main(n: int) -> None:
             f"failures later than 1 s after: {len(bad_after)}"
         )
         print(f"3. worker still running after both restarts: {worker.poll() is None}")
+        worker.terminate()  # case 4 runs its own two workers with a short claim lease
+        worker.wait(timeout=120)  # a warm shutdown: the tasks in hand finish first
+        newsletter_kill(env, sink, smtp_port, recipients, rounds)
     finally:
         worker.terminate()
         site.terminate()
@@ -206,4 +291,8 @@ def main(n: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)
+    main(
+        int(sys.argv[1]) if len(sys.argv) > 1 else 30,
+        int(sys.argv[2]) if len(sys.argv) > 2 else 2000,
+        int(sys.argv[3]) if len(sys.argv) > 3 else 5,
+    )

@@ -14,7 +14,6 @@ domain bench.invalid) and its mailing are deleted afterwards.
 import argparse
 import logging
 import os
-import signal
 import smtplib
 import sys
 import threading
@@ -42,9 +41,11 @@ from newsletter.compose import Rendered  # noqa: E402
 from newsletter.models import Delivery, Mailing, Subscriber  # noqa: E402
 from newsletter.tests.workers import (  # noqa: E402
     broker,
+    kill_mid_send,
     make_subscribers,
     start_worker,
     stop,
+    tally,
     wait_until,
     worker_env,
 )
@@ -140,34 +141,42 @@ def run(args) -> None:
         started = time.perf_counter()
         for _ in workers:
             app.send_task("newsletter.tasks.deliveries_send", args=[mailing.pk])
-        killed = None
+        note = ""
         if args.kill:
-            wait_until(lambda: sink.total >= args.recipients // 3, timeout=3600, interval=0.05)
-            killed = workers[0]
-            os.kill(killed.pid, signal.SIGKILL)
-            killed.wait()
-            print(f"killed worker {killed.pid} with SIGKILL after {sink.total} messages")
-            workers[0] = start_worker(env, "bench-restarted")
-            time.sleep(args.lease + 0.5)
-            app.send_task("newsletter.tasks.deliveries_recover")
-        done = wait_until(
-            lambda: Mailing.objects.get(pk=mailing.pk).status == "sent", timeout=7200, interval=0.2
-        )
+            outcome = kill_mid_send(
+                workers,
+                env=env,
+                mailing_id=mailing.pk,
+                received=lambda: sink.total,
+                after=args.recipients // 3,
+                lease=args.lease,
+                timeout=7200,
+            )
+            print(
+                f"killed worker {outcome.killed_pid} with SIGKILL after {outcome.at_kill} messages"
+            )
+            done = outcome.finished
+            note = " (including the kill and the restart)"
+        else:
+            done = wait_until(
+                lambda: Mailing.objects.get(pk=mailing.pk).status == "sent",
+                timeout=7200,
+                interval=0.2,
+            )
+            sent = Delivery.objects.filter(mailing=mailing, status="sent").count()
+            wait_until(lambda: sink.total >= sent, timeout=10)
         elapsed = time.perf_counter() - started
-        # A worker marks its last row sent just before the final dot; let that message land.
-        sent = Delivery.objects.filter(mailing=mailing, status="sent").count()
-        wait_until(lambda: sink.total >= sent, timeout=10)
         peaks = [peak_rss_mb(w.pid) for w in workers]
         progress = delivery.mailing_progress(mailing)
         rate = sink.total / elapsed
-        note = " (including the kill and the restart)" if args.kill else ""
         print(f"workers: {args.workers}, finished: {done}, {progress}")
         print(f"worker send: {sink.total} messages in {elapsed:.1f} s = {rate:.0f} msg/s{note}")
         print("peak worker memory (VmHWM): " + ", ".join(f"{p:.0f} MB" for p in peaks))
-        counts = Counter(sink.per_recipient.values())
+        lost, duplicated, counts = tally(sink.per_recipient, args.recipients)
         print(
             f"received: {sink.total} messages for {len(sink.per_recipient)} of "
-            f"{args.recipients} recipients; messages per recipient: {dict(counts)}"
+            f"{args.recipients} recipients; messages per recipient: {counts}; "
+            f"lost {lost}, duplicated {duplicated}"
         )
         for w in workers:
             stop(w)

@@ -566,25 +566,47 @@ def cancellation_notice_send(*, organisation_id: int, cancelled_at: str | None) 
 
 
 def erasure_reminders_send(*, now: datetime | None = None) -> int:
-    """Remind the administrators of each organisation a week before its data is erased."""
+    """Remind the administrators of each organisation a week before its data is erased.
+
+    Safe to run twice: the organisation is claimed (``erasure_reminded_at``) before any mail
+    goes out, so a retry or a second run mails nobody again. If the very first mail fails,
+    nobody has been reminded: the claim is given back and the error raised for the task's
+    retry. A later administrator's failure is logged and not retried (the others have theirs).
+    """
     now = now or timezone.now()
     count = 0
     for organisation in Organisation.objects.due_for_reminder(now=now):
-        admins = _administrators(organisation)
+        claimed = Organisation.objects.filter(
+            pk=organisation.pk, erasure_reminded_at__isnull=True
+        ).update(erasure_reminded_at=now)
+        if not claimed:
+            continue
+        link = settings.SITE_URL + reverse("cloud:cancellation", kwargs={"org": organisation.slug})
+        mailed = failed = 0
         with translation.override("de"):
-            for membership in admins:
-                _send(
-                    to=membership.user.email,
-                    subject=_("OPTIGEM CX: Ihre Daten werden in einer Woche gelöscht"),
-                    template="cloud/mail/erasure_reminder.txt",
-                    context={
-                        "organisation": organisation,
-                        "link": settings.SITE_URL
-                        + reverse("cloud:cancellation", kwargs={"org": organisation.slug}),
-                    },
-                )
-        organisation.erasure_reminded_at = now
-        organisation.save(update_fields=["erasure_reminded_at"])
+            for membership in _administrators(organisation):
+                try:
+                    blocked = _send(
+                        to=membership.user.email,
+                        subject=_("OPTIGEM CX: Ihre Daten werden in einer Woche gelöscht"),
+                        template="cloud/mail/erasure_reminder.txt",
+                        context={"organisation": organisation, "link": link},
+                    )
+                except OSError:  # smtplib's errors included
+                    if not mailed:
+                        Organisation.objects.filter(pk=organisation.pk).update(
+                            erasure_reminded_at=None
+                        )
+                        raise
+                    failed += 1
+                    continue
+                mailed += blocked is None
+        if failed:
+            logger.warning(
+                "cloud.erasure_reminder.partly_failed organisation=%s failed=%s",
+                organisation.pk,
+                failed,
+            )
         count += 1
     return count
 

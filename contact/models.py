@@ -71,7 +71,7 @@ class TrainingEvent(models.Model):
 
     title = models.CharField(_("Titel"), max_length=200)
     slug = models.SlugField(_("Kurzname in der Adresse"), max_length=80, unique=True)
-    description = models.TextField(_("Beschreibung"), blank=True)
+    description = models.TextField(_("Beschreibung"), max_length=5000, blank=True)
     starts_at = models.DateTimeField(_("Beginn"))
     ends_at = models.DateTimeField(_("Ende"))
     place = models.CharField(
@@ -179,6 +179,11 @@ class Inquiry(models.Model):
     guardian_mail = models.CharField(
         _("Mail an Erziehungsberechtigte"), max_length=16, choices=MailState.choices
     )
+
+    # The claim of the worker sending this request's mails (claim, send, settle): while it is
+    # fresh no other worker sends them, and no transaction is open during the SMTP exchange.
+    mail_claim = models.CharField(max_length=32, blank=True, editable=False)
+    mail_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = InquiryQuerySet.as_manager()
 

@@ -5,9 +5,9 @@ A request is stored first and mailed second. Each mail has a state on the reques
 broker or SMTP outage delays a mail but never loses it.
 """
 
-import functools
 import logging
 import smtplib
+import uuid
 from contextlib import nullcontext
 from datetime import datetime, timedelta
 from functools import partial
@@ -16,12 +16,13 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from kombu.exceptions import OperationalError
 
+from privacy.publish import publish_once
 from privacy.registry import MailKind, registry
 
 from . import pending
@@ -40,9 +41,9 @@ GUARDIAN_SALT = "contact.guardian-consent"
 THANKS_SALT = "contact.thanks"
 THANKS_MAX_AGE = timedelta(hours=1)
 SWEEP_BATCH_SIZE = 200
-# The visitor waits for this publish: one connection attempt, no retries, short socket
-# timeouts. If the broker is down the mail stays UNSENT and the periodic sweep sends it.
-PUBLISH_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1, "socket_timeout": 1}
+# Longer than a worker can hold it: three SMTP sends of at most 20 s each, and the task's hard
+# time limit (contact/tasks.py) ends a stuck one at 120 s.
+MAIL_CLAIM_LEASE = timedelta(minutes=5)
 
 
 class RegistrationRefused(Exception):
@@ -61,32 +62,13 @@ class GuardianLinkError(Exception):
         self.message = message
 
 
-@functools.cache
-def _publish_pool(broker_url: str):
-    """Broker connections kept per process (and per broker URL), opened with the fail-fast
-    options: a new connection per submission would redo the connect and the queue declaration
-    every time."""
-    from optigem_site.celery import app
-
-    connection = app.connection_for_write(broker_url, transport_options=PUBLISH_TRANSPORT_OPTIONS)
-    return connection.Pool(limit=app.conf.broker_pool_limit)
-
-
 def _enqueue_mails(inquiry_id: int) -> None:
-    """Hand the request's mails to Celery; with the broker down, the periodic sweep sends them.
-
-    Kombu reports most broker failures as OperationalError, some transports (the demo's
-    filesystem queue) as plain OSError; either way the visitor's request has succeeded.
-    """
-    from optigem_site.celery import app
-
+    """Hand the request's mails to Celery; with the broker down, the periodic sweep sends them."""
     from .tasks import send_inquiry_mails
 
-    try:
-        with _publish_pool(app.conf.broker_url).acquire(block=True, timeout=1) as connection:
-            send_inquiry_mails.apply_async((inquiry_id,), connection=connection, retry=False)
-    except (OperationalError, OSError) as exc:
-        logger.warning("contact.mail.enqueue_failed inquiry=%s: %s", inquiry_id, type(exc).__name__)
+    publish_once(
+        send_inquiry_mails, inquiry_id, event=f"contact.mail.enqueue_failed inquiry={inquiry_id}"
+    )
 
 
 def _take_seat(*, event_id: int, now: datetime) -> None:
@@ -345,41 +327,68 @@ def _deliver(message: EmailMessage, *, label: str) -> str | None:
     return MailState.SENT
 
 
+def _mail_claim(*, inquiry_id: int, now: datetime) -> str | None:
+    """Claim the request's unsent mails for this worker (one UPDATE, no lock kept); None when
+    another worker holds a fresh claim or nothing is unsent."""
+    claim = uuid.uuid4().hex
+    taken = (
+        Inquiry.objects.with_unsent_mail()
+        .filter(pk=inquiry_id)
+        .filter(Q(mail_claimed_at__isnull=True) | Q(mail_claimed_at__lte=now - MAIL_CLAIM_LEASE))
+        .update(mail_claim=claim, mail_claimed_at=now)
+    )
+    return claim if taken else None
+
+
 def inquiry_send_mails(*, inquiry_id: int, now: datetime | None = None) -> list[str]:
     """Send the request's UNSENT mails and record each outcome; returns the fields sent.
 
-    The row is locked (skipping one another worker holds), so the after-commit task and the
-    periodic sweep never send the same mail twice.
+    Claim, send, settle: the claim is one committed UPDATE, each mail goes out with no
+    transaction open, and its state is written after the server accepted it, only while the
+    claim is still this worker's. The after-commit task and the sweep therefore never send
+    a mail twice, and a slow mail server holds no row lock. A worker that dies after the
+    server accepted a mail and before its state was written leaves the claim behind: once
+    ``MAIL_CLAIM_LEASE`` has run out the sweep sends that one mail again (a second copy
+    rather than a lost receipt or staff notification); every other mail goes out once.
     """
     now = now or timezone.now()
-    with transaction.atomic():
-        inquiry = Inquiry.objects.select_for_update(skip_locked=True).filter(pk=inquiry_id).first()
-        if inquiry is None:
-            return []
-        changed = []
+    claim = _mail_claim(inquiry_id=inquiry_id, now=now)
+    if claim is None:
+        return []
+    inquiry = Inquiry.objects.filter(pk=inquiry_id).first()
+    sent = []
+    try:
         for field, build in MAILS:
-            if getattr(inquiry, field) != MailState.UNSENT:
+            if inquiry is None or getattr(inquiry, field) != MailState.UNSENT:
                 continue
             if field == "guardian_mail" and inquiry.created_at <= _guardian_cutoff(now):
                 state = MailState.NOT_NEEDED  # the link could no longer be used
             else:
                 state = _deliver(build(inquiry), label=f"{field} inquiry={inquiry.pk}")
-            if state:
-                setattr(inquiry, field, state)
-                changed.append(field)
-                if field == "guardian_mail":
-                    # Settled: from now on only the guardian's link carries the key.
-                    inquiry.guardian_key_wrapped = ""
-                    changed.append("guardian_key_wrapped")
-        if changed:
-            inquiry.save(update_fields=changed)
-    return [field for field in changed if getattr(inquiry, field) == MailState.SENT]
+            if state is None:
+                continue
+            settled = {field: state}
+            if field == "guardian_mail":
+                # Settled: from now on only the guardian's link carries the key.
+                settled["guardian_key_wrapped"] = ""
+            mine = Inquiry.objects.filter(
+                pk=inquiry_id, mail_claim=claim, **{field: MailState.UNSENT}
+            )
+            if mine.update(**settled) and state == MailState.SENT:
+                sent.append(field)
+    finally:
+        Inquiry.objects.filter(pk=inquiry_id, mail_claim=claim).update(
+            mail_claim="", mail_claimed_at=None
+        )
+    return sent
 
 
 def inquiry_send_unsent_mails(*, now: datetime | None = None) -> int:
     """Send every mail still UNSENT (after a broker or SMTP outage); returns the mails sent."""
+    now = now or timezone.now()
     ids = list(
         Inquiry.objects.with_unsent_mail()
+        .exclude(mail_claimed_at__gt=now - MAIL_CLAIM_LEASE)
         .order_by("created_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH_SIZE]
     )

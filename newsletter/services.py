@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import secrets
 from datetime import date, datetime, timedelta
 from email.utils import make_msgid
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -14,8 +14,8 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from kombu.exceptions import OperationalError
 
+from privacy.publish import publish_once
 from privacy.registry import MailKind, address_digest, normalise_email, registry
 
 from .compose import Rendered
@@ -96,40 +96,21 @@ def subscription_request(
 
 # A pending address gets at most one confirmation mail in this period.
 CONFIRMATION_MAIL_INTERVAL = timedelta(hours=24)
-PUBLISH_TRANSPORT_OPTIONS = {"max_retries": 0, "socket_connect_timeout": 1, "socket_timeout": 1}
-
-
-@functools.cache
-def _publish_pool(broker_url: str):
-    """Broker connections per process, opened with fail-fast options (as contact/ does)."""
-    from optigem_site.celery import app
-
-    connection = app.connection_for_write(broker_url, transport_options=PUBLISH_TRANSPORT_OPTIONS)
-    return connection.Pool(limit=app.conf.broker_pool_limit)
 
 
 def _enqueue_confirmation(subscriber_id: int) -> None:
     """Hand the owed confirmation mail to Celery once the row is committed; with the broker
     down the visitor's request has succeeded all the same and the periodic sweep sends it."""
+    from .tasks import subscription_confirmation_send
 
-    def publish() -> None:
-        from optigem_site.celery import app
-
-        from .tasks import subscription_confirmation_send
-
-        try:
-            with _publish_pool(app.conf.broker_url).acquire(block=True, timeout=1) as connection:
-                subscription_confirmation_send.apply_async(
-                    (subscriber_id,), connection=connection, retry=False
-                )
-        except (OperationalError, OSError) as exc:
-            logger.warning(
-                "newsletter.confirmation.enqueue_failed subscriber=%s: %s",
-                subscriber_id,
-                type(exc).__name__,
-            )
-
-    transaction.on_commit(publish)
+    transaction.on_commit(
+        partial(
+            publish_once,
+            subscription_confirmation_send,
+            subscriber_id,
+            event=f"newsletter.confirmation.enqueue_failed subscriber={subscriber_id}",
+        )
+    )
 
 
 def confirmations_due() -> list[int]:

@@ -116,3 +116,26 @@ class PostgresServer:
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+
+def worker_env(*, smtp_port: int, **extra: str) -> dict[str, str]:
+    """The environment of a site or worker process on this process's database and Redis."""
+    from django.conf import settings
+    from django.db import connection
+
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "optigem_site.settings.dev",
+        "DEBUG": "false",
+        "SECRET_KEY": settings.SECRET_KEY,
+        "ADDRESS_HASH_KEY": settings.ADDRESS_HASH_KEY,
+        "DATABASE_URL": url,
+        "REDIS_URL": settings.REDIS_URL,
+        "CELERY_BROKER_URL": settings.REDIS_URL,
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "SITE_URL": "https://www.optigem.com",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }

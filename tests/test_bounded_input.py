@@ -5,7 +5,9 @@ modules, and the add form of every ModelAdmin registered on the admin site (post
 superuser). For each text field it takes the limit from the form field's ``max_length`` or, for a
 ModelForm, from the model column, and posts one character more; it also posts NUL into every text
 field and CRLF into header-bound ones. A field the walker cannot bound fails the test unless it is
-listed in UNBOUNDED with the reason. Runs on PostgreSQL, which enforces column lengths.
+listed in UNBOUNDED with the reason. The public and CX pages with a form (HTTP_PAGES) are also
+posted over HTTP with the test client, as a visitor or a signed-in CX administrator, one field
+over its limit at a time. Runs on PostgreSQL, which enforces column lengths.
 """
 
 import contextlib
@@ -215,3 +217,75 @@ def test_public_contact_form_overlong_guardian_address_is_a_form_error(postgres,
     response = client.post(reverse(url_name), data)
     assert response.status_code == 200
     assert "guardian_email" in response.context["form"].errors
+
+
+# Over HTTP: the public and CX pages with a form, as their visitors post them. Each text field of
+# each form on the page is posted one character over its limit on its own; the page answers
+# 200 with the error on that field and the typed text kept (passwords and hidden keys aside).
+def _cx_member(client):
+    from cloud.models import Role
+    from cloud.tests.factories import make_member, make_organisation, sign_in
+
+    membership = make_member(organisation=make_organisation(), role=Role.MAIN_ADMIN)
+    sign_in(client, membership.user)
+    return {"org": membership.organisation.slug}
+
+
+def _event(client):
+    from contact.tests.factories import make_event
+
+    return {"event": make_event().slug}
+
+
+HTTP_PAGES = {
+    "contact:contact": None,
+    "contact:support": None,
+    "contact:training": _event,
+    "newsletter:subscribe": None,
+    "cloud:login": None,
+    "cloud:receipt_new": _cx_member,
+    "cloud:projects": _cx_member,
+    "cloud:members": _cx_member,
+    "cloud:tokens": _cx_member,
+}
+
+
+def forms_on(response) -> list[forms.BaseForm]:
+    seen = {}
+    contexts = response.context if isinstance(response.context, list) else [response.context]
+    for context in contexts:
+        for value in context.flatten().values():
+            if isinstance(value, forms.BaseForm):
+                seen[id(value)] = value
+    return list(seen.values())
+
+
+@pytest.mark.parametrize("url_name", HTTP_PAGES)
+def test_each_page_form_refuses_overlong_input_over_http(postgres, client, settings, url_name):
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    settings.CONTACT_RATE_LIMIT = settings.NEWSLETTER_SIGNUP_RATE_LIMIT = 10**6
+    make_kwargs = HTTP_PAGES[url_name]
+    url = reverse(url_name, kwargs=make_kwargs(client) if make_kwargs else None)
+    shown = client.get(url)
+    assert shown.status_code == 200, (url_name, shown.status_code)
+    page_forms = forms_on(shown)
+    assert page_forms, f"{url_name}: no form found"
+    checked = 0
+    for form in page_forms:
+        for name, field in text_fields(form):
+            if (type(form).__name__, name) in UNBOUNDED:
+                continue
+            if isinstance(field.widget, forms.HiddenInput | forms.PasswordInput):
+                continue
+            limit = limit_of(form, name, field)
+            assert limit is not None, f"{url_name} {type(form).__name__}.{name} has no limit"
+            value = overlong(field, limit)
+            response = client.post(url, {form.add_prefix(name): value})
+            assert response.status_code == 200, (url_name, name, response.status_code)
+            refused = [f for f in forms_on(response) if type(f) is type(form) and f.is_bound]
+            assert refused and name in refused[0].errors, f"{url_name}.{name} takes {limit + 1}"
+            assert value in response.content.decode(), f"{url_name}.{name}: the typed text is lost"
+            checked += 1
+    assert checked, f"{url_name}: no text field checked"

@@ -1,14 +1,18 @@
 """Cancellation: read-only at once, a reminder a week before, complete erasure a month after."""
 
+import contextlib
 import datetime
+from collections import Counter
 
 import pytest
+from celery.exceptions import Retry
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
 from cloud import services
 from cloud.models import (
+    ERASURE_DELAY,
     Account,
     ApiToken,
     Invitation,
@@ -19,6 +23,7 @@ from cloud.models import (
     Role,
     Status,
 )
+from cloud.tasks import send_erasure_reminders
 from privacy.registry import registry
 
 from .factories import (
@@ -117,6 +122,44 @@ def test_administrators_are_reminded_a_week_before_the_erasure(smtp_sink):
     assert f"/cx/{org.slug}/kuendigung/" in body
     assert services.erasure_reminders_send(now=erasure) == 0
     assert len(smtp_sink.received) == 2
+
+
+def _due_for_reminder():
+    """An organisation with two administrators whose erasure is six days away."""
+    org = make_organisation()
+    admins = [
+        make_member(organisation=org, role=r).user.email for r in (Role.MAIN_ADMIN, Role.ADMIN)
+    ]
+    services.organisation_cancel(
+        organisation=org, now=timezone.now() - ERASURE_DELAY + datetime.timedelta(days=6)
+    )
+    return admins
+
+
+def _mails_per_address(smtp_sink) -> dict[str, int]:
+    return dict(Counter(r for _sender, rcpts, _data in smtp_sink.received for r in rcpts))
+
+
+def test_a_retried_erasure_reminder_mails_each_administrator_once(smtp_sink):
+    admins = _due_for_reminder()
+    smtp_sink.refusals.append("451 4.3.0 Bitte später erneut versuchen")  # a busy server
+    with pytest.raises(Retry):  # refused before anybody was reminded: the task retries
+        send_erasure_reminders.delay()
+    send_erasure_reminders.delay()  # the retry
+    send_erasure_reminders.delay()  # beat's next run, or the task delivered twice
+    assert _mails_per_address(smtp_sink) == dict.fromkeys(admins, 1)
+
+
+def test_a_reminder_that_reached_one_administrator_is_not_repeated_for_the_other(smtp_sink, caplog):
+    _due_for_reminder()
+    # After the first administrator's mail, the server is busy for the second one.
+    smtp_sink.on_message = lambda envelope: smtp_sink.refusals.append("451 4.3.0 Später")
+    for _run in range(2):  # a retry, were one asked for, and beat's next run
+        with contextlib.suppress(Retry):
+            send_erasure_reminders.delay()
+        smtp_sink.on_message = None
+    assert list(_mails_per_address(smtp_sink).values()) == [1]
+    assert "cloud.erasure_reminder.partly_failed" in caplog.text
 
 
 def test_the_deletion_rule_erases_everything_of_the_organisation_a_month_after(

@@ -3,6 +3,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from celery.exceptions import Retry
 from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
@@ -10,6 +11,7 @@ from django.utils import timezone
 from conftest import free_port
 from newsletter import services, suppression
 from newsletter.models import ConsentText, Subscriber
+from newsletter.tasks import send_due_confirmations, subscription_confirmation_send
 from newsletter.tests import factories
 from privacy.registry import registry
 
@@ -147,6 +149,22 @@ def test_confirmation_send_is_idempotent(mailoutbox):
     assert first and again is None
     assert len(mailoutbox) == 1
     assert Subscriber.objects.get().confirmation_message_id == first
+
+
+def test_the_confirmation_task_retried_after_a_busy_server_and_run_again_mails_once(smtp_sink):
+    consent = ConsentText.objects.current("de")
+    subscriber = services.subscription_request(
+        email="retry@example.org", name="", language="de", consent=consent
+    )
+    smtp_sink.refusals.append("451 4.3.0 Bitte später erneut versuchen")
+    with pytest.raises(Retry):  # refused: the claim is given back and the task retries
+        subscription_confirmation_send.delay(subscriber.pk)
+    subscription_confirmation_send.delay(subscriber.pk)  # the retry
+    subscription_confirmation_send.delay(subscriber.pk)  # the task delivered a second time
+    send_due_confirmations.delay()  # and the sweep
+    (message,) = smtp_sink.messages
+    assert message["To"] == "retry@example.org"
+    assert Subscriber.objects.get().confirmation_message_id == message["Message-ID"]
 
 
 def test_head_answers_200(client):

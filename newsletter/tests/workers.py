@@ -6,36 +6,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from django.conf import settings
-from django.db import connection
 
 from newsletter.models import Subscriber
 from privacy.registry import address_digest
+from tests.instances import worker_env  # noqa: F401 (the workers' environment, shared)
 
 ROOT = Path(settings.BASE_DIR)
 CELERY = str(Path(sys.executable).with_name("celery"))
-
-
-def worker_env(*, smtp_port: int, **extra: str) -> dict[str, str]:
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "optigem_site.settings.dev",
-        "DEBUG": "false",
-        "SECRET_KEY": settings.SECRET_KEY,
-        "ADDRESS_HASH_KEY": settings.ADDRESS_HASH_KEY,
-        "DATABASE_URL": url,
-        "REDIS_URL": settings.REDIS_URL,
-        "CELERY_BROKER_URL": settings.REDIS_URL,
-        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_port}",
-        "SITE_URL": "https://www.optigem.com",
-        "LOG_LEVEL": "WARNING",
-        **extra,
-    }
 
 
 class Worker(subprocess.Popen):
@@ -112,3 +96,52 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.1) -> bool:
             return True
         time.sleep(interval)
     return predicate()
+
+
+@dataclass
+class KillOutcome:
+    """What a SIGKILL mid-send left: messages at the kill, whether the mailing finished."""
+
+    killed_pid: int
+    at_kill: int
+    finished: bool
+    replacement: subprocess.Popen
+
+
+def kill_mid_send(
+    workers: list[subprocess.Popen],
+    *,
+    env: dict[str, str],
+    mailing_id: int,
+    received: Callable[[], int],
+    after: int,
+    lease: float,
+    timeout: float = 600,
+) -> KillOutcome:
+    """Kill ``workers[0]`` with SIGKILL once ``after`` messages arrived, start a replacement in
+    its place and run the recovery as beat does once the dead worker's lease has run out; then
+    wait for the mailing to finish and for every message marked sent to reach the sink."""
+    from newsletter.models import Delivery, Mailing
+
+    wait_until(lambda: received() >= after, timeout=timeout, interval=0.02)
+    killed = workers[0]
+    os.kill(killed.pid, signal.SIGKILL)
+    killed.wait(timeout=10)
+    at_kill = received()
+    workers[0] = start_worker(env, "restarted")
+    time.sleep(lease + 0.5)  # the dead worker's claims run out
+    broker().send_task("newsletter.tasks.deliveries_recover")  # what beat does every minute
+    finished = wait_until(
+        lambda: Mailing.objects.get(pk=mailing_id).status == "sent", timeout=timeout, interval=0.2
+    )
+    # A worker marks a row sent just before the final dot; let the last message land.
+    sent = Delivery.objects.filter(mailing_id=mailing_id, status="sent").count()
+    wait_until(lambda: received() >= sent, timeout=10)
+    return KillOutcome(killed.pid, at_kill, finished, workers[0])
+
+
+def tally(per_recipient: Counter[str], recipients: int) -> tuple[int, int, dict[int, int]]:
+    """(lost, duplicated, {messages received: recipients}) of one mailing at the sink."""
+    lost = recipients - len(per_recipient)
+    duplicated = sum(count - 1 for count in per_recipient.values() if count > 1)
+    return lost, duplicated, dict(sorted(Counter(per_recipient.values()).items()))
