@@ -2,6 +2,7 @@
 the form says how long to wait and keeps the address; afterwards the right password works."""
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts import limiter
 from cloud.tests.factories import PASSWORD, make_member, make_organisation
@@ -34,16 +35,17 @@ def test_the_cx_sign_in_says_how_long_to_wait(chromium, live_server, monkeypatch
             page.fill("input[name=email]", email)
             page.fill("input[name=password]", "geraten")
             page.click("main button[type=submit]")
-            assert "E-Mail-Adresse oder Passwort ist falsch." in page.content()
+            # The answer is a new page: wait for it rather than read the one being replaced.
+            expect(page.locator("main")).to_contain_text("E-Mail-Adresse oder Passwort ist falsch.")
         page.fill("input[name=password]", PASSWORD)
         page.click("main button[type=submit]")
-        assert "Bitte warten Sie 1 Sekunde" in page.content()
+        expect(page.locator("main")).to_contain_text("Bitte warten Sie 1 Sekunde")
         assert page.input_value("input[name=email]") == email
         assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
         page.screenshot(path=f"var/screenshots/accounts-signin-wait-{width}.png", full_page=True)
         clock.now += 1
         page.fill("input[name=password]", PASSWORD)
         page.click("main button[type=submit]")
-        assert "/cx/anmelden/" not in page.url
+        page.wait_for_url(lambda url: "/cx/anmelden/" not in url)
     finally:
         context.close()
