@@ -25,17 +25,20 @@ class _Pipe(io.RawIOBase):
     """A write-only, unseekable stream whose bytes are taken out after each write."""
 
     def __init__(self) -> None:
-        self.parts: list[bytes] = []
+        # One growing buffer, not a list of pieces: closing the archive writes four small
+        # pieces per file (the central directory) before they can be taken out.
+        self.buffer = bytearray()
 
     def writable(self) -> bool:
         return True
 
     def write(self, data) -> int:
-        self.parts.append(bytes(data))
+        self.buffer += data
         return len(data)
 
     def take(self) -> bytes:
-        data, self.parts = b"".join(self.parts), []
+        data = bytes(self.buffer)
+        self.buffer.clear()
         return data
 
 
