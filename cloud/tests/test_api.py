@@ -91,6 +91,7 @@ def test_bad_parameters_get_a_clear_400(client, org_with_receipts, params):
     response = client.get(reverse("cloud:api_receipts"), params, **_auth(key))
     assert response.status_code == 400
     assert response.json()["error"]
+    assert "no-store" in response["Cache-Control"]
 
 
 @pytest.mark.parametrize("header", ["", "Bearer ", "Bearer cx_falsch", "Basic abc", "Token x"])
@@ -164,6 +165,7 @@ def test_every_api_error_is_json(client, org_with_receipts, method, path):
     assert response.status_code in (404, 405)
     assert response["Content-Type"].split(";")[0] == "application/json"
     assert response.json()["error"]
+    assert "no-store" in response["Cache-Control"]
 
 
 @pytest.mark.parametrize(
