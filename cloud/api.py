@@ -6,11 +6,13 @@ the operations run in its tenant scope like the pages, so an id of another organ
 simply not found. Every error is ``{"error": "<German message>"}``, never HTML.
 """
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import wraps
 from typing import Annotated, Literal
 
+from django.db import InterfaceError, OperationalError
 from django.http import (
     FileResponse,
     Http404,
@@ -32,6 +34,9 @@ from . import services
 from .models import ApiToken, Currency, Receipt, RefundMethod
 from .tenancy import Tenant, tenant_scope
 
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER = 5  # seconds, as the site's own outage page
 MAX_LIMIT = 500
 MAX_OFFSET = 1_000_000_000  # far beyond any organisation's receipts; keeps SQL in range
 MAX_ID = 2**63 - 1  # the largest key a bigint column holds
@@ -170,6 +175,15 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     )
 
 
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.warning("cloud.api.database_unavailable %s", type(exc).__name__)
+    response = _error(503, _("Der Dienst ist kurz nicht erreichbar; bitte erneut versuchen."))
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return _error(exc.status_code, _("Die Anfrage konnte nicht bearbeitet werden."))
@@ -188,12 +202,12 @@ def _in_tenant_scope(operation: Callable[..., object]) -> Callable[..., object]:
 
 _SINCE = "Only receipts approved at or after this time"
 PK = Annotated[int, Path(ge=1, le=MAX_ID, description="The receipt's id")]
-NOT_FOUND = {401: ErrorOut, 404: ErrorOut}
+NOT_FOUND = {401: ErrorOut, 404: ErrorOut, 503: ErrorOut}
 
 
 @api.get(
     "/receipts/",
-    response={200: ReceiptPage, 400: ErrorOut, 401: ErrorOut},
+    response={200: ReceiptPage, 400: ErrorOut, 401: ErrorOut, 503: ErrorOut},
     url_name="api_receipts",
     operation_id="listReceipts",
     summary="Approved receipts, oldest approval first",
@@ -261,12 +275,17 @@ def receipt_booked(request: HttpRequest, pk: PK) -> Status:
     return Status(200, ReceiptOut.of(request, receipt))
 
 
-def _json_not_allowed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """ninja answers a method no operation takes in plain text; here it is JSON like the rest."""
+def _json_answers(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """JSON for the two answers ninja leaves to Django: a method no operation takes (plain
+    text there) and a database that cannot be reached (the site's HTML 503 page there; the
+    token is checked before ninja's own error handlers apply)."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
+        try:
+            response = view(request, *args, **kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            return _unavailable(request, exc)
         if isinstance(response, HttpResponseNotAllowed):
             allowed = response.headers["Allow"]
             response = _error(405, _("Diese Methode ist hier nicht erlaubt."))
@@ -280,7 +299,7 @@ def urlpatterns(prefix: str) -> list[URLPattern]:
     """The operations' URLs under ``prefix``, named in the including app's namespace."""
     patterns, _app, _namespace = api.urls
     return [
-        path(prefix + str(p.pattern), _json_not_allowed(p.callback), name=p.name)
+        path(prefix + str(p.pattern), _json_answers(p.callback), name=p.name)
         for p in patterns
         if isinstance(p, URLPattern) and p.name != "api-root"
     ]
