@@ -7,6 +7,12 @@ organisations of ``--receipts`` receipts each, then requests the receipt list an
 dashboard of one organisation ``--requests`` times and prints the median and 95th percentile
 response times and the queries per page, next to the query counts of an organisation with
 ten receipts (the goal: the same count, whatever the size).
+
+Then the export (``/cx/<org>/export/``, one streamed ZIP) of an organisation with
+``--export-receipts`` receipts and of one with a tenth of them, each receipt with a file of
+``--file-kb`` KiB of random bytes in a throw-away MEDIA_ROOT: bytes, time, queries and the
+peak of memory traced (tracemalloc) while the ZIP is read through the test client (the goal:
+flat, the same at ten times the receipts).
 """
 
 import argparse
@@ -15,7 +21,9 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import time
+import tracemalloc
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,7 +34,10 @@ import django
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
+from django.core.files.base import ContentFile  # noqa: E402
+from django.core.files.storage import default_storage  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import (  # noqa: E402
@@ -106,11 +117,61 @@ def measure(client: Client, url: str, requests: int) -> tuple[float, float, int]
     return statistics.median(times), p95, len(queries)
 
 
+def export_org(slug: str, receipts: int, file_kb: int) -> Organisation:
+    """An organisation whose ``receipts`` receipts each have a stored file of random bytes."""
+    user = get_user_model().objects.get(username="bench@example.org")
+    org = Organisation.objects.create(name=slug, slug=slug)
+    Membership.all_tenants.create(organisation=org, user=user, role=Role.MAIN_ADMIN)
+    account = crypto.encrypt('{"paypal": "bench@example.org"}')
+    rng = random.Random(2)
+    rows = []
+    for n in range(receipts):
+        name = default_storage.save(
+            f"cloud/{org.pk}/{n}.pdf", ContentFile(rng.randbytes(file_kb * 1024))
+        )
+        rows.append(
+            Receipt(
+                organisation=org,
+                submitter=user,
+                submitter_name="Bench",
+                submitter_email="bench@example.org",
+                date=timezone.localdate(),
+                amount=Decimal("12.50"),
+                purpose=f"Beleg {n}",
+                refund_method="paypal",
+                refund_account_encrypted=account,
+                file=name,
+                file_name=f"beleg-{n}.pdf",
+                content_type="application/pdf",
+                file_size=file_kb * 1024,
+                status=Status.APPROVED,
+            )
+        )
+    Receipt.all_tenants.bulk_create(rows, batch_size=BATCH)
+    return org
+
+
+def measure_export(client: Client, slug: str) -> tuple[int, float, float, int]:
+    """(bytes, seconds, peak traced MiB, queries) of reading the whole export."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/cx/{slug}/export/")
+        assert response.status_code == 200 and response.streaming, response.status_code
+        size = sum(len(piece) for piece in response.streaming_content)
+    seconds = time.perf_counter() - start
+    _now, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return size, seconds, peak / 2**20, len(queries)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orgs", type=int, default=100)
     parser.add_argument("--receipts", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--export-receipts", type=int, default=10_000)
+    parser.add_argument("--file-kb", type=int, default=10)
     args = parser.parse_args()
 
     setup_test_environment()
@@ -155,6 +216,18 @@ def main() -> None:
                 f"{label:10s} median {median:7.1f} ms   p95 {p95:7.1f} ms   "
                 f"queries {queries} (organisation with 10 receipts: {small_queries})"
             )
+        with tempfile.TemporaryDirectory() as media:
+            settings.MEDIA_ROOT = media
+            sizes = (args.export_receipts // 10, args.export_receipts)
+            for count in sizes:
+                export_org(f"export-{count}", count, args.file_kb)
+            for count in sizes:
+                size, seconds, peak, queries = measure_export(client, f"export-{count}")
+                print(
+                    f"export of {count:6d} receipts ({args.file_kb} KiB files): "
+                    f"{size / 2**20:7.1f} MiB in {seconds:5.1f} s   "
+                    f"peak traced memory {peak:5.2f} MiB   queries {queries}"
+                )
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -1,25 +1,28 @@
 """Backups of the database and the uploaded files, rotated so none outlives the policy's month.
 
-A backup is a folder ``backup-<UTC time>`` under ``CLOUD_BACKUP_DIR`` holding
-``database.dump`` (pg_dump custom format) or ``database.sqlite3`` (an online copy through
-SQLite's backup API), and ``media.tar.gz`` of every uploaded file, read through the storage API (so ``STORAGES`` may
-point at object storage). Once a cancelled organisation
-is erased, the backups still holding it are gone within ``CLOUD_BACKUP_KEEP_DAYS``; the
-default keeps that within the month the policy names.
+Everything goes through Django's storage API: a backup is the folder ``backup-<UTC time>/`` in
+the ``backups`` storage (``STORAGES["backups"]``: a directory by default, an S3-compatible bucket
+in production) holding ``database.dump`` (pg_dump custom format) or ``database.sqlite3`` (an
+online copy through SQLite's backup API), ``media.tar.gz`` of every uploaded file read through
+the ``default`` storage, and ``complete`` written last (a backup without it is refused on
+restore and deleted by the rotation like any other). Once a cancelled organisation is erased,
+the backups still holding it are gone within ``CLOUD_BACKUP_KEEP_DAYS``; the default keeps that
+within the month the policy names.
 """
 
 import logging
 import os
-import shutil
 import sqlite3
 import subprocess
 import tarfile
+import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import FileSystemStorage, Storage, default_storage
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, Storage, default_storage, storages
 from django.db import connection
 from django.utils import timezone
 
@@ -27,10 +30,15 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "backup-"
 STAMP = "%Y%m%dT%H%M%SZ"
+COMPLETE = "complete"
 
 
 class BackupError(RuntimeError):
     pass
+
+
+def backup_storage() -> Storage:
+    return storages["backups"]
 
 
 def _pg_env(db: dict) -> tuple[list[str], dict[str, str]]:
@@ -68,45 +76,68 @@ def _dump_database(target: Path) -> Path:
     raise BackupError(f"no backup method for {connection.vendor}")
 
 
-def backup_create(*, now: datetime | None = None) -> Path:
-    """Write one complete backup and return its folder (written under a temporary name first)."""
+def backup_create(*, now: datetime | None = None) -> str:
+    """Write one complete backup into the backups storage and return its name."""
     now = now or timezone.now()
-    root = Path(settings.CLOUD_BACKUP_DIR)
-    root.mkdir(parents=True, exist_ok=True)
-    final = root / f"{PREFIX}{now.astimezone(UTC).strftime(STAMP)}"
-    partial = root / f".partial-{final.name}"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(mode=0o700)
-    try:
-        _dump_database(partial)
-        with tarfile.open(partial / "media.tar.gz", "w:gz") as archive:
-            _archive_storage(archive, default_storage)
-        partial.rename(final)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    logger.info("cloud.backup.created name=%s", final.name)
-    return final
+    name = f"{PREFIX}{now.astimezone(UTC).strftime(STAMP)}"
+    storage = backup_storage()
+    with tempfile.TemporaryDirectory(prefix="optigem-backup-") as scratch:
+        work = Path(scratch)
+        try:
+            dump = _dump_database(work)
+            archive_path = work / "media.tar.gz"
+            with tarfile.open(archive_path, "w:gz") as archive:
+                _archive_storage(archive, default_storage)
+            for path in (dump, archive_path):
+                with path.open("rb") as handle:
+                    _save(storage, f"{name}/{path.name}", File(handle))
+            _save(storage, f"{name}/{COMPLETE}", ContentFile(now.isoformat().encode()))
+        except BaseException:
+            _delete_backup(storage, name)
+            raise
+    logger.info("cloud.backup.created name=%s", name)
+    return name
 
 
-def _taken_at(folder: Path) -> datetime | None:
+def _save(storage: Storage, name: str, content: File) -> None:
+    saved = storage.save(name, content)
+    if saved != name:  # a name already taken: the storage chose another, so this is no backup
+        storage.delete(saved)
+        raise BackupError(f"{name} exists already")
+
+
+def _delete_backup(storage: Storage, name: str) -> None:
+    for file_name in list(_storage_names(storage, name)):
+        storage.delete(file_name)
+    storage.delete(name)  # the emptied folder, where the storage has folders
+
+
+def _taken_at(name: str) -> datetime | None:
     try:
-        return datetime.strptime(folder.name.removeprefix(PREFIX), STAMP).replace(tzinfo=UTC)
+        return datetime.strptime(name.removeprefix(PREFIX), STAMP).replace(tzinfo=UTC)
     except ValueError:
         return None
 
 
-def backups_rotate(*, now: datetime | None = None) -> list[Path]:
+def backups_list() -> list[str]:
+    """The names of the backups in the backups storage, oldest first."""
+    try:
+        folders, _files = backup_storage().listdir("")
+    except FileNotFoundError:
+        return []
+    return sorted(f for f in folders if f.startswith(PREFIX) and _taken_at(f) is not None)
+
+
+def backups_rotate(*, now: datetime | None = None) -> list[str]:
     """Delete every backup older than ``CLOUD_BACKUP_KEEP_DAYS``; return what was deleted."""
     now = now or timezone.now()
-    root = Path(settings.CLOUD_BACKUP_DIR)
     limit = now - timedelta(days=settings.CLOUD_BACKUP_KEEP_DAYS)
+    storage = backup_storage()
     removed = []
-    for folder in sorted(root.glob(f"{PREFIX}*")) if root.exists() else []:
-        taken = _taken_at(folder)
-        if taken is not None and taken < limit:
-            shutil.rmtree(folder)
-            removed.append(folder)
+    for name in backups_list():
+        if _taken_at(name) < limit:
+            _delete_backup(storage, name)
+            removed.append(name)
     logger.info("cloud.backup.rotated removed=%s", len(removed))
     return removed
 
@@ -150,38 +181,54 @@ def _restore_storage(archive: tarfile.TarFile, storage: Storage) -> None:
         storage.save(key, File(handle))
 
 
+def _download(storage: Storage, name: str, target: Path) -> Path:
+    with storage.open(name, "rb") as source, target.open("wb") as copy:
+        for chunk in source.chunks():
+            copy.write(chunk)
+    return target
+
+
 def backup_restore(
-    folder: Path,
+    name: str,
     *,
     database_name: str | None = None,
     sqlite_path: Path | None = None,
     media_root: Path | None = None,
 ) -> None:
-    """Restore a backup: the database into ``database_name`` (PostgreSQL) or ``sqlite_path``,
-    the files into ``media_root``; each defaults to the configured one."""
-    folder = Path(folder)
-    if (folder / "database.dump").exists():
-        db = connection.settings_dict
-        args, env = _pg_env(db)
-        _run(
-            [
-                "pg_restore",
-                *args,
-                "--clean",
-                "--if-exists",
-                "--no-owner",
-                "-d",
-                database_name or db["NAME"],
-                str(folder / "database.dump"),
-            ],
-            env,
-        )
-    elif (folder / "database.sqlite3").exists():
-        target = sqlite_path or Path(connection.settings_dict["NAME"])
-        shutil.copyfile(folder / "database.sqlite3", target)
-    else:
-        raise BackupError(f"{folder} holds no database dump")
-    storage = FileSystemStorage(location=media_root) if media_root else default_storage
-    with tarfile.open(folder / "media.tar.gz", "r:gz") as archive:
-        _restore_storage(archive, storage)
-    logger.info("cloud.backup.restored name=%s", folder.name)
+    """Restore the backup ``name`` from the backups storage: the database into
+    ``database_name`` (PostgreSQL) or ``sqlite_path``, the files into ``media_root``; each
+    defaults to the configured one."""
+    storage = backup_storage()
+    if not storage.exists(f"{name}/{COMPLETE}"):
+        raise BackupError(f"{name} is no complete backup")
+    with tempfile.TemporaryDirectory(prefix="optigem-restore-") as scratch:
+        work = Path(scratch)
+        if storage.exists(f"{name}/database.dump"):
+            dump = _download(storage, f"{name}/database.dump", work / "database.dump")
+            db = connection.settings_dict
+            args, env = _pg_env(db)
+            _run(
+                [
+                    "pg_restore",
+                    *args,
+                    "--clean",
+                    "--if-exists",
+                    "--no-owner",
+                    "-d",
+                    database_name or db["NAME"],
+                    str(dump),
+                ],
+                env,
+            )
+        elif storage.exists(f"{name}/database.sqlite3"):
+            target = sqlite_path or Path(connection.settings_dict["NAME"])
+            _download(storage, f"{name}/database.sqlite3", target)
+        else:
+            raise BackupError(f"{name} holds no database dump")
+    files = FileSystemStorage(location=media_root) if media_root else default_storage
+    with (
+        storage.open(f"{name}/media.tar.gz", "rb") as handle,
+        tarfile.open(fileobj=handle, mode="r|gz") as archive,
+    ):
+        _restore_storage(archive, files)
+    logger.info("cloud.backup.restored name=%s", name)

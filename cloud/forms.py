@@ -1,6 +1,7 @@
 """Forms of the cloud; querysets of choices come from the tenant scope of the request."""
 
 import datetime
+import re
 from decimal import Decimal
 
 from django import forms
@@ -16,6 +17,7 @@ from accounts import limiter
 from accounts.forms import too_many_attempts
 
 from .models import MAX_AMOUNT, Currency, Project, RefundMethod, Role
+from .templatetags.cloud_money import NBSP, german_number
 from .validators import check_receipt_file, normalise_iban, validate_bic, validate_iban
 
 
@@ -101,16 +103,40 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Rolle"), choices=Role.choices)
 
 
+def _amount_text(text: str) -> str:
+    """ "1.234,50", "1234,5" (German) or "1234.50" (a decimal point) as Python reads decimals;
+    anything else is left for the field to refuse."""
+    text = text.strip().removesuffix("€").replace(" ", "").replace(NBSP, "")
+    whole, comma, cents = text.partition(",")
+    if "." in whole and re.fullmatch(r"[1-9]\d{0,2}(\.\d{3})+", whole):  # German thousands
+        whole = whole.replace(".", "")
+    elif comma and "." in whole:
+        return text
+    return f"{whole}.{cents}" if comma else whole
+
+
+class AmountField(forms.DecimalField):
+    """An amount typed the German way or with a decimal point on any page, shown back German
+    ("1.234,50") once valid; an invalid entry is shown back exactly as typed."""
+
+    def to_python(self, value):
+        return super().to_python(_amount_text(value) if isinstance(value, str) else value)
+
+    def prepare_value(self, value):
+        try:
+            return german_number(self.clean(value))
+        except forms.ValidationError:
+            return value
+
+
 class ReceiptForm(forms.Form):
     # Not required by the field: a file kept from an earlier attempt (``kept``) stands in for it.
     file = forms.FileField(label=_("Beleg (PDF, JPEG oder PNG)"), required=False)
     date = forms.DateField(label=_("Belegdatum"), widget=forms.DateInput(attrs={"type": "date"}))
-    amount = forms.DecimalField(
+    amount = AmountField(
         label=_("Betrag"),
         max_digits=10,
         decimal_places=2,
-        # German input ("42,50") on German pages; the text box keeps what was typed.
-        localize=True,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
         validators=[
             MinValueValidator(Decimal("0.01"), message=_("Der Betrag muss größer als null sein.")),

@@ -7,28 +7,38 @@ from .models import Receipt, Status
 
 
 def dashboard_totals() -> dict[str, list[dict]]:
-    """Sums and counts by month, project and status, per currency (three grouped queries)."""
-    receipts = Receipt.objects.order_by()
-    by_month = (
-        receipts.annotate(month=TruncMonth("date"))
-        .values("month", "currency")
+    """Sums and counts by month, project and status, per currency.
+
+    One grouped scan of the organisation's receipts (by month, project, status and currency,
+    a few hundred groups at most) rolled up three ways here: a third of the database work of
+    three grouped queries, whatever the number of receipts."""
+    groups = (
+        Receipt.objects.order_by()
+        .annotate(month=TruncMonth("date"))
+        .values_list("month", "project__name", "status", "currency")
         .annotate(total=Sum("amount"), count=Count("pk"))
-        .order_by("-month", "currency")
     )
-    by_project = (
-        receipts.values("project__name", "currency")
-        .annotate(total=Sum("amount"), count=Count("pk"))
-        .order_by("project__name", "currency")
-    )
+    rollups: dict[str, dict] = {"month": {}, "project__name": {}, "status": {}}
+    for month, project, status, currency, total, count in groups:
+        for key, value in (("month", month), ("project__name", project), ("status", status)):
+            row = rollups[key].setdefault(
+                (value, currency), {key: value, "currency": currency, "total": 0, "count": 0}
+            )
+            row["total"] += total
+            row["count"] += count
     labels = dict(Status.choices)
-    by_status = [
-        {**row, "label": labels.get(row["status"], row["status"])}
-        for row in receipts.values("status", "currency")
-        .annotate(total=Sum("amount"), count=Count("pk"))
-        .order_by("status", "currency")
-    ]
     return {
-        "by_month": [dict(row) for row in by_month],
-        "by_project": [dict(row) for row in by_project],
-        "by_status": by_status,
+        "by_month": sorted(
+            rollups["month"].values(), key=lambda r: (-r["month"].toordinal(), r["currency"])
+        ),
+        "by_project": sorted(
+            rollups["project__name"].values(),
+            key=lambda r: (r["project__name"] is None, r["project__name"] or "", r["currency"]),
+        ),
+        "by_status": [
+            {**row, "label": labels.get(row["status"], row["status"])}
+            for row in sorted(
+                rollups["status"].values(), key=lambda r: (r["status"], r["currency"])
+            )
+        ],
     }

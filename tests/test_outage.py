@@ -5,6 +5,7 @@ A real PostgreSQL of the test's own is stopped and started under a running site 
 
 import contextlib
 import http.client
+import json
 import os
 import re
 import subprocess
@@ -121,6 +122,14 @@ def test_postgres_restart_gives_503_with_the_form_kept_then_recovers(own_postgre
     assert 'name="email" value="erika@example.org"' in page
     # The retry form posts back to the same form with what was typed.
     assert re.search(r'<form method="post" action="/kontakt/">', page)
+    # The desktop software's API answers in JSON, as every error under /cx/api/.
+    api = http.client.HTTPConnection("127.0.0.1", site, timeout=30)
+    api.request("GET", "/cx/api/v1/receipts/", headers={"Authorization": "Bearer cx_beliebig"})
+    answer = api.getresponse()
+    assert answer.status == 503 and answer.getheader("Retry-After")
+    assert answer.getheader("Content-Type").startswith("application/json")
+    assert json.loads(answer.read())["error"]
+    api.close()
 
     own_postgres.start()
     statuses = []

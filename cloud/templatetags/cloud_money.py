@@ -10,13 +10,18 @@ SYMBOLS = {"EUR": "€", "GBP": "£", "USD": "$"}
 NBSP = "\u00a0"
 
 
-def money_text(amount, currency: str = "EUR") -> str:
-    if amount is None or amount == "":
-        return "–"
+def german_number(amount) -> str:
+    """``Decimal("1234.5")`` → "1.234,50"."""
     value = Decimal(amount).quantize(Decimal("0.01"))
     sign = "-" if value < 0 else ""
     whole, cents = f"{abs(value):,.2f}".split(".")
-    return f"{sign}{whole.replace(',', '.')},{cents}{NBSP}{SYMBOLS.get(currency, currency)}"
+    return f"{sign}{whole.replace(',', '.')},{cents}"
+
+
+def money_text(amount, currency: str = "EUR") -> str:
+    if amount is None or amount == "":
+        return "–"
+    return f"{german_number(amount)}{NBSP}{SYMBOLS.get(currency, currency)}"
 
 
 @register.filter

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -90,6 +91,7 @@ def test_bad_parameters_get_a_clear_400(client, org_with_receipts, params):
     response = client.get(reverse("cloud:api_receipts"), params, **_auth(key))
     assert response.status_code == 400
     assert response.json()["error"]
+    assert "no-store" in response["Cache-Control"]
 
 
 @pytest.mark.parametrize("header", ["", "Bearer ", "Bearer cx_falsch", "Basic abc", "Token x"])
@@ -113,32 +115,35 @@ def test_download_and_mark_booked(client, org_with_receipts):
     assert client.get(booked, **_auth(key)).status_code == 405
 
 
-def test_the_openapi_description_names_every_endpoint(client):
+def test_the_openapi_document_is_the_declared_api_with_every_parameter_bounded(client):
     document = client.get(reverse("cloud:api_openapi")).json()
     assert document["openapi"].startswith("3.1")
-    assert set(document["paths"]) == {
-        "/receipts/",
-        "/receipts/{pk}/file/",
-        "/receipts/{pk}/booked/",
-    }
     assert document["servers"][0]["url"].endswith("/cx/api/v1")
-    schema = document["components"]["schemas"]["Receipt"]["properties"]
-    api_fields = {
-        "id",
-        "date",
-        "amount",
-        "currency",
-        "purpose",
-        "project",
-        "status",
-        "submitter",
-        "refund",
-        "approved_at",
-        "refunded_at",
-        "booked_at",
-        "file",
+    assert {path: set(ops) for path, ops in document["paths"].items()} == {
+        "/receipts/": {"get"},
+        "/receipts/{pk}/file/": {"get"},
+        "/receipts/{pk}/booked/": {"post"},
     }
-    assert set(schema) == api_fields
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            assert operation["security"], path
+            for parameter in operation["parameters"]:
+                schema = parameter["schema"]
+                if schema.get("type") == "integer":
+                    assert {"minimum", "maximum"} <= set(schema), (path, parameter["name"])
+            for status, response in operation["responses"].items():
+                if status != "200":
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorOut"}, (path, status)
+
+
+def test_a_listed_receipt_has_exactly_the_documented_fields(client, org_with_receipts):
+    _token, key = services.api_token_create(organisation=org_with_receipts[0], name="PC")
+    document = client.get(reverse("cloud:api_openapi")).json()
+    receipt = client.get(reverse("cloud:api_receipts"), **_auth(key)).json()["receipts"][0]
+    declared = document["components"]["schemas"]["ReceiptOut"]
+    assert set(receipt) == set(declared["properties"])
+    assert set(declared["required"]) <= set(receipt)
 
 
 @pytest.mark.parametrize(
@@ -149,13 +154,27 @@ def test_the_openapi_description_names_every_endpoint(client):
         ("get", f"/cx/api/v1/receipts/{2**63}/file/"),
         ("get", "/cx/api/v2/"),
         ("post", "/cx/api/v1/receipts/"),
+        ("get", "/cx/api/v1/receipts/0/file/"),
+        ("delete", "/cx/api/v1/receipts/1/booked/"),
+        ("get", "/cx/api/v1/receipts"),
     ],
 )
 def test_every_api_error_is_json(client, org_with_receipts, method, path):
     _token, key = services.api_token_create(organisation=org_with_receipts[0], name="PC")
     response = getattr(client, method)(path, **_auth(key))
     assert response.status_code in (404, 405)
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"].split(";")[0] == "application/json"
+    assert response.json()["error"]
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/cx/api/v1/receipts/null,null/booked/", "/cx/api/v1/openapi.json", "/cx/api/x"]
+)
+def test_a_post_without_csrf_cookie_anywhere_under_the_api_is_answered_in_json(path):
+    """The desktop software has no CSRF cookie; a wrong address is a JSON 404/405, not a 403."""
+    response = Client(enforce_csrf_checks=True).post(path)
+    assert response.status_code in (404, 405)
     assert response.json()["error"]
 
 

@@ -10,15 +10,23 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from cloud.backup import PREFIX, STAMP, backup_create, backups_rotate
+from cloud.backup import PREFIX, STAMP, backup_create, backup_storage, backups_list, backups_rotate
 
 from .factories import PDF_BYTES, make_member, make_organisation, make_receipt
 
 
 @pytest.fixture
 def backup_dir(settings, tmp_path):
-    settings.CLOUD_BACKUP_DIR = tmp_path / "backups"
-    return settings.CLOUD_BACKUP_DIR
+    """The backups storage, a folder here (S3 in production), reached through the same API."""
+    folder = tmp_path / "backups"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "backups": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(folder)},
+        },
+    }
+    return folder
 
 
 def _stamp(moment: datetime.datetime) -> str:
@@ -97,14 +105,50 @@ def test_a_backup_restores_the_database_and_the_files(backup_dir):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_backup_leaves_no_partial_folder(backup_dir, monkeypatch):
+def test_a_failed_backup_leaves_nothing_behind(backup_dir, monkeypatch):
+    """The dump and the files are stored; then writing the completion mark fails."""
+
     def disk_full(*args, **kwargs):
         raise OSError("No space left on device")
 
-    monkeypatch.setattr("cloud.backup.tarfile.open", disk_full)
+    monkeypatch.setattr("cloud.backup.ContentFile", disk_full)
     with pytest.raises(OSError, match="No space"):
         backup_create()
     assert list(backup_dir.iterdir()) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_incomplete_backup_is_refused_on_restore(backup_dir):
+    from django.core.management.base import CommandError
+
+    _world()
+    name = backup_create()
+    backup_storage().delete(f"{name}/complete")
+    with pytest.raises(CommandError, match="no complete backup"):
+        call_command("cloud_restore", name, media_root=backup_dir.parent / "m")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backups_go_through_the_storage_api_into_a_storage_without_a_disk(settings):
+    """The backups storage is Django's in-memory storage: no path, only the storage API (as
+    with an S3 bucket), for writing, listing and the rotation's deletes."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "backups": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    }
+    _world()
+    now = timezone.now()
+    old = backup_create(now=now - datetime.timedelta(days=40))
+    fresh = backup_create(now=now)
+    storage = backup_storage()
+    assert backups_list() == [old, fresh]
+    assert set(storage.listdir(fresh)[1]) >= {"media.tar.gz", "complete"}
+    assert storage.size(f"{fresh}/media.tar.gz") > 0
+    assert backups_rotate(now=now) == [old]
+    assert backups_list() == [fresh]
+    assert not storage.exists(old)
+    backups_rotate(now=now + datetime.timedelta(days=60))
+    assert backups_list() == []
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,6 +4,7 @@ import datetime
 import io
 import json
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -271,6 +272,28 @@ def test_bic_is_optional_and_amounts_read_the_german_way(client, submitter):
     for page in (listing, detail.content.decode()):
         assert "1.234,50\u00a0€" in page
         assert "EUR</" not in page and "1234.50" not in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [("1234.50", "1.234,50"), ("1234,5", "1.234,50"), ("1.234,50", "1.234,50"), ("7", "7,00")],
+)
+def test_a_valid_amount_is_shown_back_the_german_way_after_another_field_fails(
+    client, submitter, typed, shown
+):
+    response = _submit(client, submitter, amount=typed, iban="DE00 0000")
+    assert response.status_code == 200 and "amount" not in response.context["form"].errors
+    assert f'name="amount" value="{shown}"' in response.content.decode()
+    # Sent again as shown, it is the same amount.
+    assert _submit(client, submitter, amount=shown).status_code == 302
+    assert Receipt.all_tenants.get().amount == Decimal(shown.replace(".", "").replace(",", "."))
+
+
+@pytest.mark.parametrize("typed", ["12,345", "abc", "0", "1.2.3,4"])
+def test_an_invalid_amount_is_shown_back_as_typed(client, submitter, typed):
+    response = _submit(client, submitter, amount=typed)
+    assert response.context["form"].errors["amount"]
+    assert f'name="amount" value="{typed}"' in response.content.decode()
 
 
 def test_a_checked_file_is_kept_when_another_field_fails(client, submitter):

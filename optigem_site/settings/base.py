@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from optigem_site.schedule import beat_schedule
 
-from .env import BASE_DIR, env, guarded_mailers
+from .env import BASE_DIR, env, guarded_mailers, storage_from_url
 
 VAR_DIR = BASE_DIR / "var"
 
@@ -114,11 +114,15 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+CLOUD_BACKUP_DIR = env.path("CLOUD_BACKUP_DIR", default=str(VAR_DIR / "backups"))
+# Uploaded files and backups: folders by default; STORAGE_URL / BACKUP_STORAGE_URL =
+# s3://bucket/prefix?endpoint_url=…&region_name=… for S3-compatible object storage (README).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storage_from_url(env("STORAGE_URL", default="")),
+    "backups": storage_from_url(env("BACKUP_STORAGE_URL", default=""), location=CLOUD_BACKUP_DIR),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
 # Mail
 # Django 6.1 mailers, both guarded (privacy/mail.py): "default" for every mail the site sends,
@@ -273,7 +277,6 @@ CONTACT_PROXY_HOPS = env.int("CONTACT_PROXY_HOPS", default=0)
 CLOUD_ENCRYPTION_KEY = env("CLOUD_ENCRYPTION_KEY", default="")
 CLOUD_MAX_UPLOAD_BYTES = env.int("CLOUD_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
 CLOUD_INVITATION_DAYS = env.int("CLOUD_INVITATION_DAYS", default=7)
-CLOUD_BACKUP_DIR = env.path("CLOUD_BACKUP_DIR", default=str(VAR_DIR / "backups"))
 # Policy §2.6: a cancelled organisation's data is gone a month later, so no backup is older.
 CLOUD_BACKUP_KEEP_DAYS = env.int("CLOUD_BACKUP_KEEP_DAYS", default=28)
 # The deletion run (privacy/deletion.py): rows deleted per short transaction (see README).

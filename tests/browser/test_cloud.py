@@ -167,6 +167,7 @@ def test_the_file_stays_when_the_iban_is_wrong_and_amounts_read_german(
         page.click("main button[type=submit]")
         assert "Die Datei „Tankbeleg.pdf“ bleibt erhalten" in page.content()
         assert page.input_value("input[name=purpose]") == "Fahrt zur Jugendfreizeit"
+        assert page.input_value("input[name=amount]") == "1.234,50"
         fits(page)
         page.screenshot(path=str(shots / f"cloud-receipt-kept-file-{width}.png"), full_page=True)
         page.fill("input[name=iban]", "DE89 3704 0044 0532 0130 00")
