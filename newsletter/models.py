@@ -401,6 +401,10 @@ class Delivery(models.Model):
     def mailing_subject(self) -> str:
         return self.mailing.subject
 
+    mailing_subject.fget.short_description = _(
+        "Betreff des Mailings"
+    )  # label in the Art. 15 letter
+
 
 class SuppressionScope(models.TextChoices):
     NEWSLETTER = "newsletter", _("Newsletter")
