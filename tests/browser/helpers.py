@@ -68,6 +68,8 @@ def check_admin_page(page, name: str, width: int) -> None:
     english = english_on(page.evaluate(_GERMAN_PART))
     assert english == [], f"{name}: English on the page: {english}"
     assert fits_width(page), f"{name}: wider than {width} px"
+    # Django 6 styles only <ol class="breadcrumbs">; the old <div> markup shows unstyled.
+    assert page.locator("div.breadcrumbs").count() == 0, f"{name}: unstyled breadcrumbs"
     crumbs = [text.strip() for text in page.locator(".breadcrumbs li").all_inner_texts()]
     assert len(set(crumbs)) == len(crumbs), f"{name}: breadcrumb repeats itself: {crumbs}"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
