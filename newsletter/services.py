@@ -330,14 +330,23 @@ def mailing_send(
     """
     now = now or timezone.now()
     reason = extra_issue_reason.strip()
-    if mailing_earlier_issues(mailing, now=now):
-        if not reason:
-            raise SecondIssueInQuarter(mailing_earlier_issues(mailing, now=now))
-    else:
-        reason = ""
-    updated = Mailing.objects.filter(pk=mailing.pk, status=MailingStatus.DRAFT).update(
-        status=MailingStatus.QUEUED, queued_at=now, extra_issue_reason=reason
-    )
+    with transaction.atomic():
+        if mailing.kind == MailingKind.NEWSLETTER:
+            # Two issues sent at the same moment must not both find the quarter empty: the
+            # second waits for the first's row lock and then sees its queued_at.
+            list(
+                Mailing.objects.select_for_update()
+                .filter(kind=MailingKind.NEWSLETTER)
+                .values_list("pk", flat=True)
+            )
+        if earlier := mailing_earlier_issues(mailing, now=now):
+            if not reason:
+                raise SecondIssueInQuarter(earlier)
+        else:
+            reason = ""
+        updated = Mailing.objects.filter(pk=mailing.pk, status=MailingStatus.DRAFT).update(
+            status=MailingStatus.QUEUED, queued_at=now, extra_issue_reason=reason
+        )
     if updated:
         from .tasks import mailing_queue
 

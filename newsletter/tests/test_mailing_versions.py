@@ -202,3 +202,35 @@ def test_quarter_is_the_calendar_quarter_and_customer_mails_are_not_counted(
     assert services.mailing_earlier_issues(issue) == []
     assert services.mailing_send(mailing=issue)
     assert Mailing.objects.get(pk=issue.pk).extra_issue_reason == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_issues_sent_at_once_cannot_both_find_the_quarter_empty():
+    import threading
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL (CI runs on it)")
+    first, second = factories.mailing(subject="Eins"), factories.mailing(subject="Zwei")
+    holding, outcome = threading.Event(), {}
+
+    def other_sender():
+        holding.wait(10)
+        try:
+            outcome["second"] = services.mailing_send(mailing=second)
+        except services.SecondIssueInQuarter as refusal:
+            outcome["second"] = [m.subject for m in refusal.earlier]
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other_sender)
+    thread.start()
+    with transaction.atomic():  # the first send, not yet committed while the other one starts
+        assert services.mailing_send(mailing=first)
+        holding.set()
+        thread.join(0.5)
+        assert thread.is_alive()  # waits for the first send's lock instead of reading past it
+    thread.join(10)
+    assert outcome["second"] == ["Eins"]
+    assert Mailing.objects.get(pk=second.pk).status == "draft"
