@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 class ContactConfig(AppConfig):
     name = "contact"
-    verbose_name = _("Anfragen")
+    verbose_name = _("Kontakt, Support und Schulungen")
 
     def ready(self):
         from .captcha import configure_package, on_setting_changed

@@ -18,7 +18,7 @@ from privacy.audit import AuditedModelAdmin
 from privacy.registry import registry
 
 from . import clock, services
-from .discovery import field_label
+from .discovery import field_label, letter_entries
 from .forms import ExtendForm, LiftForm, RectifyForm, RestrictForm
 from .models import Restriction, SubjectRequest
 
@@ -234,7 +234,7 @@ class SubjectRequestAdmin(AuditedModelAdmin):
                 finding,
                 list(
                     zip(
-                        finding.table(),
+                        letter_entries(finding, known=frozenset()),
                         map(partial(_rectify_forms, finding), finding.rows),
                         strict=True,
                     )

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class DsarConfig(AppConfig):
     name = "dsar"
-    verbose_name = _("Betroffenenanfragen")
+    verbose_name = _("Betroffenenrechte")

@@ -1,13 +1,16 @@
 """One person's data across every app, found and described through the privacy registry."""
 
+import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.utils import translation
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from privacy.registry import Holder, LegalBasis, ProcessingActivity, normalise_email, registry
 
@@ -37,12 +40,62 @@ class Finding:
         ]
 
 
+# Labels for fields declared without a verbose name (Django then uses the raw field name).
+GENERIC_LABELS = {
+    "email": _("E-Mail-Adresse"),
+    "name": _("Name"),
+    "created_at": _("angelegt"),
+    "updated_at": _("geändert"),
+    "organisation": _("Organisation"),
+    "refund_account_text": _("Erstattungskonto"),
+    "confirmed": _("bestätigt"),
+    "last_used_at": _("zuletzt verwendet"),
+}
+
+
 def field_label(model: type[models.Model], name: str) -> str:
+    """The field's verbose name; for a property its ``short_description``."""
     try:
         field = model._meta.get_field(name)
     except FieldDoesNotExist:
+        attribute = getattr(model, name, None)
+        if isinstance(attribute, property):
+            label = getattr(attribute.fget, "short_description", None)
+            return str(label or GENERIC_LABELS.get(name, name))
         return name
-    return str(field.verbose_name) if isinstance(field, models.Field) else name
+    label = str(field.verbose_name) if isinstance(field, models.Field) else name
+    if label in (name, name.replace("_", " ")):
+        return str(GENERIC_LABELS.get(name, label))
+    return label
+
+
+# Check values that mean nothing to a reader: hashes, Message-IDs, internal keys and codes.
+# They stay in the machine-readable copy (Art. 20); the letter says so.
+TECHNICAL_FIELD = re.compile(
+    r"(^|_)(hash|sha256|nonce|claim|token|secret|key|message_id)$|^(id|pk)$"
+)
+INTERNAL_CODES = frozenset({"form", "content_type", "object_id"})
+
+
+def is_technical(name: str) -> bool:
+    return bool(TECHNICAL_FIELD.search(name)) or name in INTERNAL_CODES
+
+
+def letter_value(value: Any) -> str:
+    """A value as a German letter prints it: dates as 31.01.2026, yes/no, amounts 1.234,50."""
+    if value is None or value == "" or value == [] or value == {}:
+        return ""
+    if isinstance(value, bool):
+        return str(_("ja") if value else _("nein"))
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%d.%m.%Y, %H:%M Uhr")
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, Decimal | float):
+        return formats.number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
+    if isinstance(value, list | tuple):
+        return ", ".join(letter_value(item) for item in value)
+    return str(value)
 
 
 def display_value(row: models.Model, name: str) -> Any:
@@ -102,26 +155,53 @@ def _activity_facts(activity: ProcessingActivity) -> dict[str, Any]:
     }
 
 
-def _record(finding: Finding, *, printable: bool) -> dict[str, Any]:
+def letter_entries(finding: Finding, *, known: frozenset[str]) -> list[list[tuple[str, str]]]:
+    """Each row as (label, value) pairs for the letter.
+
+    Technical fields are left out, and so are empty values and values the letter already
+    names once at the top (the person's address and name).
+    """
+    model = finding.holder.get_model()
+    names = [name for name in finding.holder.export_fields if not is_technical(name)]
+    labels = {name: field_label(model, name) for name in names}
+    entries = []
+    for row in finding.rows:
+        pairs = []
+        for name in names:
+            value = letter_value(display_value(row, name))
+            if value and value.casefold() not in known:
+                pairs.append((labels[name], value))
+        entries.append(pairs)
+    return entries
+
+
+def _record(finding: Finding, *, printable: bool, known: frozenset[str]) -> dict[str, Any]:
     record = {
         "holder": finding.label,
         "name": finding.verbose_name,
         "description": str(finding.holder.description),
     }
     if printable:
-        return {**record, "columns": finding.columns(), "table": finding.table()}
+        return {**record, "entries": letter_entries(finding, known=known)}
     fields = {n: field_label(finding.holder.get_model(), n) for n in finding.holder.export_fields}
     return {**record, "fields": fields, "rows": finding.holder.export(finding.rows)}
 
 
 def access_answer(
-    findings: list[Finding], *, today: date, language: str = "de", printable: bool = False
+    findings: list[Finding],
+    *,
+    today: date,
+    language: str = "de",
+    printable: bool = False,
+    known: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """The Art. 15 answer: per processing activity its facts from the registry and the rows.
 
-    As JSON it is the machine-readable copy (also serving Art. 20); ``printable`` gives the
-    rows as display values (choice labels) for the German letter.
+    As JSON it is the machine-readable copy (also serving Art. 20) with every field;
+    ``printable`` gives each row as labelled display values for the German letter, without
+    technical check values and without repeating ``known`` values (address, name).
     """
+    known_values = frozenset(v.strip().casefold() for v in known if v and v.strip())
     with translation.override(language):
         activities: dict[str, dict[str, Any]] = {}
         for finding in findings:
@@ -132,7 +212,7 @@ def access_answer(
             entry["statutory_retention"] += [
                 str(rule.description) for rule in statutory_rules(finding.holder)
             ]
-            entry["records"].append(_record(finding, printable=printable))
+            entry["records"].append(_record(finding, printable=printable, known=known_values))
         return {
             "controller": dict(settings.CONTROLLER),
             "data_protection_officer": dict(settings.DPO),

@@ -128,7 +128,12 @@ def request_export(
     """The Art. 15 answer for the requester, free of charge; printable for the letter."""
     _require_open(request)
     _require_verified(request)
-    answer = access_answer(discover(request.email), today=today, printable=printable)
+    answer = access_answer(
+        discover(request.email),
+        today=today,
+        printable=printable,
+        known=(request.email, request.requester_name) if printable else (),
+    )
     answer["request"] = {
         "reference": request.letter_reference,
         "received_on": request.received_on.isoformat(),

@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import AuditedModelAdmin, audit_log
@@ -16,8 +17,8 @@ from privacy.models import AuditAction
 from privacy.registry import address_digest
 
 from . import services
-from .compose import Rendered
-from .forms import CustomerImportForm, WrittenUnsubscriptionForm
+from .compose import UNSUBSCRIBE_PLACEHOLDER, Basis, Rendered, unsubscribe_url
+from .forms import CustomerImportForm, ExtraIssueForm, MailingForm, WrittenUnsubscriptionForm
 from .imports import customers_import
 from .models import (
     Channel,
@@ -25,12 +26,16 @@ from .models import (
     Customer,
     DeliveryStatus,
     Mailing,
+    MailingKind,
     MailingStatus,
+    Relationship,
     Subscriber,
     Suppression,
     SuppressionReason,
     SuppressionScope,
+    quarter_of,
 )
+from .rendering import cleaning_removed
 from .suppression import is_suppressed, suppress, suppressed_hashes
 
 # The staff group that handles data-subject requests (privacy/roles.py grants it its permissions).
@@ -72,10 +77,22 @@ def _counts():
 
 @admin.register(Mailing)
 class MailingAdmin(AuditedModelAdmin):
-    list_display = ["subject", "kind", "status", "queued_at", "queued", "sent", "failed", "skipped"]
+    form = MailingForm
+    list_display = [
+        "subject",
+        "kind",
+        "english",
+        "status",
+        "queued_at",
+        "queued",
+        "sent",
+        "failed",
+        "skipped",
+    ]
     list_filter = ["kind", "status"]
-    search_fields = ["subject"]
-    fields = ["kind", "relationship", "subject", "body"]
+    search_fields = ["subject", "subject_en"]
+    fields = ["kind", "relationship", "subject", "body", "subject_en", "body_en"]
+    AFTER_SENDING = ["status", "queued_at", "finished_at", "extra_issue_reason"]
     change_form_template = "admin/newsletter/mailing/change_form.html"
 
     def get_queryset(self, request):
@@ -83,13 +100,18 @@ class MailingAdmin(AuditedModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         if obj and obj.status != MailingStatus.DRAFT:
-            return [*self.fields, "status", "queued_at", "finished_at"]
+            return self.get_fields(request, obj)
         return []
 
     def get_fields(self, request, obj=None):
         if obj and obj.status != MailingStatus.DRAFT:
-            return [*self.fields, "status", "queued_at", "finished_at"]
+            extra = self.AFTER_SENDING if obj.extra_issue_reason else self.AFTER_SENDING[:-1]
+            return [*self.fields, *extra]
         return self.fields
+
+    @admin.display(description=_("englische Fassung"), boolean=True)
+    def english(self, obj):
+        return bool(obj.subject_en)
 
     @admin.display(description=_("wartend"), ordering="n_queued")
     def queued(self, obj):
@@ -124,14 +146,12 @@ class MailingAdmin(AuditedModelAdmin):
 
     def preview_view(self, request, pk):
         mailing = self._mailing(request, pk)
-        text, html = Rendered(mailing).bodies("de")
         context = {
             **self.admin_site.each_context(request),
             "title": _("Vorschau: %(subject)s") % {"subject": mailing.subject},
             "mailing": mailing,
             "opts": self.model._meta,
-            "html": html,
-            "text": text,
+            "versions": mailing_preview(mailing, staff_email=request.user.email),
         }
         return TemplateResponse(request, "admin/newsletter/mailing/preview.html", context)
 
@@ -171,19 +191,38 @@ class MailingAdmin(AuditedModelAdmin):
         mailing = self._mailing(request, pk)
         if not request.user.has_perm("newsletter.send_mailing"):
             raise PermissionDenied
-        if request.method == "POST":
-            if services.mailing_send(mailing=mailing):
-                audit_log(actor=request.user, action=AuditAction.SEND, obj=mailing)
-                messages.success(request, _("Der Versand hat begonnen."))
+        earlier = services.mailing_earlier_issues(mailing)
+        form = ExtraIssueForm(request.POST or None) if earlier else None
+        if request.method == "POST" and (form is None or form.is_valid()):
+            reason = form.cleaned_data["reason"] if form else ""
+            try:
+                started = services.mailing_send(mailing=mailing, extra_issue_reason=reason)
+            except services.SecondIssueInQuarter as refusal:
+                # Another issue started between showing the page and sending: ask again.
+                earlier, form = refusal.earlier, ExtraIssueForm()
             else:
-                messages.warning(request, _("Dieses Mailing wurde schon versendet."))
-            return redirect("admin:newsletter_mailing_change", mailing.pk)
+                if started:
+                    audit_log(
+                        actor=request.user,
+                        action=AuditAction.SEND,
+                        obj=mailing,
+                        note=f"weitere Ausgabe im Quartal: {reason}" if reason else "",
+                    )
+                    messages.success(request, _("Der Versand hat begonnen."))
+                else:
+                    messages.warning(request, _("Dieses Mailing wurde schon versendet."))
+                return redirect("admin:newsletter_mailing_change", mailing.pk)
+        year, quarter, _start, _end = quarter_of(timezone.now())
         context = {
             **self.admin_site.each_context(request),
             "title": _("Versand bestätigen"),
             "mailing": mailing,
             "opts": self.model._meta,
             "audience": services.mailing_audience_size(mailing),
+            "earlier": earlier,
+            "form": form,
+            "quarter": _("%(quarter)s. Quartal %(year)s") % {"quarter": quarter, "year": year},
+            "removed": cleaning_removed_all(mailing),
         }
         return TemplateResponse(request, "admin/newsletter/mailing/send.html", context)
 
@@ -199,6 +238,68 @@ class MailingAdmin(AuditedModelAdmin):
             }
             extra_context["can_send"] = request.user.has_perm("newsletter.send_mailing")
         return super().change_view(request, object_id, form_url, extra_context)
+
+
+LANGUAGE_NAMES = {"de": _("Deutsch"), "en": _("Englisch")}
+BASIS_AUDIENCES = {
+    Basis.NEWSLETTER: _("Abonnenten"),
+    Basis.CUSTOMER: _("Kunden"),
+    Basis.CONSENT: _("Interessenten"),
+}
+
+
+def _bases(mailing: Mailing) -> list[str]:
+    if mailing.kind == MailingKind.NEWSLETTER:
+        return [Basis.NEWSLETTER]
+    if mailing.relationship == Relationship.CUSTOMER:
+        return [Basis.CUSTOMER]
+    if mailing.relationship == Relationship.PROSPECT:
+        return [Basis.CONSENT]
+    return [Basis.CUSTOMER, Basis.CONSENT]
+
+
+def cleaning_removed_all(mailing: Mailing) -> list[str]:
+    """What cleaning removes from any version of the mailing, each named once."""
+    removed: list[str] = []
+    for language in mailing.languages:
+        for item in cleaning_removed(mailing.version(language)[1]):
+            if item not in removed:
+                removed.append(item)
+    return removed
+
+
+def mailing_preview(mailing: Mailing, *, staff_email: str) -> list[dict]:
+    """Each version a recipient can get, rendered as sent, with a working unsubscribe link.
+
+    The link is the one the staff member's own address would get, so clicking it in the
+    preview shows the real page without touching anyone else's subscription.
+    """
+    rendered = Rendered(mailing)
+    digest = address_digest(staff_email or "vorschau@optigem.invalid")
+    languages = ["de", "en"] if mailing.kind == MailingKind.NEWSLETTER else ["de"]
+    versions = []
+    for language in languages:
+        link = unsubscribe_url(address_hash=digest, scope=mailing.scope, language=language)
+        for basis in _bases(mailing):
+            text, html = (
+                part.replace(UNSUBSCRIBE_PLACEHOLDER, link)
+                for part in rendered.bodies(language, basis)
+            )
+            own = language in mailing.languages
+            versions.append(
+                {
+                    "code": language,
+                    "language": LANGUAGE_NAMES[language],
+                    "audience": BASIS_AUDIENCES[basis],
+                    "fallback": not own,
+                    "subject": rendered.subject(language),
+                    "html": html.split("<body>", 1)[-1].rsplit("</body>", 1)[0],
+                    "text": text,
+                    "link": link,
+                    "removed": cleaning_removed(mailing.version(language)[1]),
+                }
+            )
+    return versions
 
 
 class WrittenUnsubscriptionMixin:

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import WRITTEN_CHANNELS, ConsentText, Relationship
+from .models import WRITTEN_CHANNELS, ConsentText, Mailing, MailingKind, Relationship
 
 
 class SubscribeForm(forms.Form):
@@ -92,4 +92,48 @@ class CustomerImportForm(forms.Form):
         label=_("Beziehung, wo die Datei keine angibt"),
         choices=Relationship.choices,
         initial=Relationship.CUSTOMER,
+    )
+
+
+class MailingForm(forms.ModelForm):
+    """A mailing in German with an optional English version, whole or not at all."""
+
+    class Meta:
+        model = Mailing
+        fields = ["kind", "relationship", "subject", "body", "subject_en", "body_en"]
+
+    def clean(self):
+        data = super().clean()
+        subject_en, body_en = data.get("subject_en", ""), data.get("body_en", "")
+        if subject_en and not body_en:
+            self.add_error("body_en", _("Zum englischen Betreff fehlt der englische Text."))
+        if body_en and not subject_en:
+            self.add_error("subject_en", _("Zum englischen Text fehlt der englische Betreff."))
+        if data.get("kind") == MailingKind.CUSTOMER and (subject_en or body_en):
+            self.add_error(
+                "subject_en",
+                _(
+                    "Kundenmails gehen auf Deutsch hinaus (für Kunden ist keine Sprache "
+                    "hinterlegt); bitte die englische Fassung leer lassen."
+                ),
+            )
+        return data
+
+
+class ExtraIssueForm(forms.Form):
+    """Sending a second newsletter issue in a quarter: an explicit yes and the reason."""
+
+    confirm = forms.BooleanField(
+        label=_("Ja, in diesem Quartal soll eine weitere Ausgabe versendet werden."),
+        error_messages={"required": _("Bitte bestätigen Sie die weitere Ausgabe ausdrücklich.")},
+    )
+    reason = forms.CharField(
+        label=_("Begründung"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Wird beim Mailing gespeichert. Die Datenschutzerklärung verspricht einen "
+            "Newsletter im Quartal."
+        ),
+        error_messages={"required": _("Bitte geben Sie eine Begründung an.")},
     )

@@ -232,6 +232,27 @@ class MailingStatus(models.TextChoices):
     SENT = "sent", _("versendet")
 
 
+def quarter_of(moment: datetime) -> tuple[int, int, datetime, datetime]:
+    """(year, quarter, start, end) of the calendar quarter ``moment`` falls in, local time."""
+    from django.utils import timezone
+
+    local = timezone.localtime(moment)
+    quarter = (local.month - 1) // 3 + 1
+    start = local.replace(month=3 * quarter - 2, day=1, hour=0, minute=0, second=0, microsecond=0)
+    year, month = (local.year + 1, 1) if quarter == 4 else (local.year, 3 * quarter + 1)
+    end = start.replace(year=year, month=month)
+    return local.year, quarter, start, end
+
+
+class MailingQuerySet(models.QuerySet):
+    def newsletters_in_quarter(self, *, now: datetime):
+        """Newsletter issues whose sending started in the quarter of ``now``."""
+        _year, _quarter, start, end = quarter_of(now)
+        return self.filter(
+            kind=MailingKind.NEWSLETTER, queued_at__gte=start, queued_at__lt=end
+        ).order_by("queued_at")
+
+
 class Mailing(models.Model):
     """A newsletter issue or a customer mail, written in Markdown, sent once to its audience.
 
@@ -256,12 +277,28 @@ class Mailing(models.Model):
             "Bilder und eingebettete Inhalte werden nicht übernommen."
         ),
     )
+    subject_en = models.CharField(
+        _("Betreff (englisch)"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Optional. Wer den Newsletter auf Englisch abonniert hat, erhält die englische "
+            "Fassung; fehlt sie, die deutsche (mit englischer Fußzeile)."
+        ),
+    )
+    body_en = models.TextField(_("Text (Markdown, englisch)"), blank=True)
     status = models.CharField(
         _("Status"), max_length=16, choices=MailingStatus.choices, default=MailingStatus.DRAFT
     )
     created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
     queued_at = models.DateTimeField(_("Versand gestartet"), null=True, blank=True)
     finished_at = models.DateTimeField(_("Versand beendet"), null=True, blank=True)
+    # The policy promises one newsletter a quarter (§2.5); a further issue needs a reason.
+    extra_issue_reason = models.TextField(
+        _("Begründung für eine weitere Ausgabe im selben Quartal"), blank=True
+    )
+
+    objects = MailingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("Mailing")
@@ -276,10 +313,28 @@ class Mailing(models.Model):
                 condition=models.Q(status__in=MailingStatus.values),
                 name="newsletter_mailing_status",
             ),
+            # The English version is whole or absent: a subject without a text (or the other
+            # way round) would send half a translation.
+            models.CheckConstraint(
+                condition=models.Q(subject_en="", body_en="")
+                | (~models.Q(subject_en="") & ~models.Q(body_en="")),
+                name="newsletter_mailing_english_whole",
+            ),
         ]
 
     def __str__(self):
         return self.subject
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the mailing is written in, German first."""
+        return ("de", "en") if self.subject_en else ("de",)
+
+    def version(self, language: str) -> tuple[str, str]:
+        """(subject, Markdown body) a reader of ``language`` gets: English if written, else German."""
+        if language == "en" and self.subject_en:
+            return self.subject_en, self.body_en
+        return self.subject, self.body
 
     @property
     def scope(self) -> str:
@@ -345,6 +400,10 @@ class Delivery(models.Model):
     @property
     def mailing_subject(self) -> str:
         return self.mailing.subject
+
+    mailing_subject.fget.short_description = _(
+        "Betreff des Mailings"
+    )  # label in the Art. 15 letter
 
 
 class SuppressionScope(models.TextChoices):

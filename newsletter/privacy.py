@@ -86,11 +86,13 @@ registry.register(
         purpose=_(
             "Information unserer Kunden und Interessenten, zu denen eine nahe Beziehung "
             "besteht, über Neuigkeiten und Änderungen unseres Angebots und über lizenzierte "
-            "Softwareprodukte, auch zu sicherheitsrelevanten Punkten. Direktwerbung an "
-            "Bestandskunden nach § 7 Abs. 3 UWG; jeder Mail liegt ein Abmeldelink bei, der "
-            "eine dauerhafte E-Mail-Sperre setzt."
+            "Softwareprodukte, auch zu sicherheitsrelevanten Punkten. Kunden erhalten sie als "
+            "Direktwerbung an Bestandskunden nach § 7 Abs. 3 UWG mit dem Recht, jederzeit zu "
+            "widersprechen; Interessenten nur mit ihrer Einwilligung. Jede Mail nennt in der "
+            "Fußzeile die Grundlage, die für den Empfänger gilt, und enthält einen Abmeldelink, "
+            "der eine dauerhafte E-Mail-Sperre setzt."
         ),
-        legal_basis=(LegalBasis.LEGITIMATE_INTERESTS,),
+        legal_basis=(LegalBasis.LEGITIMATE_INTERESTS, LegalBasis.CONSENT),
         data_categories=(
             _("Name, E-Mail-Adresse, Organisation"),
             _("Beziehung (Kunde oder Interessent), Herkunft der Daten"),

@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 
 import markdown
 import nh3
+from django.utils.translation import gettext_lazy as _
 
 ALLOWED_TAGS = {
     "a", "p", "br", "hr", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote",
@@ -19,11 +20,14 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 ALLOWED_SCHEMES = {"https", "http", "mailto"}
 
 
+def _markdown(source: str) -> str:
+    return markdown.markdown(source, extensions=["tables", "sane_lists"], output_format="html")
+
+
 def markdown_to_html(source: str) -> str:
     """Markdown to HTML with only harmless tags, no images, no scripts, no styles."""
-    raw = markdown.markdown(source, extensions=["tables", "sane_lists"], output_format="html")
     return nh3.clean(
-        raw,
+        _markdown(source),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_SCHEMES,
@@ -96,3 +100,62 @@ def html_to_text(markup: str) -> str:
 
 def markdown_to_text(source: str) -> str:
     return html_to_text(markdown_to_html(source))
+
+
+# What cleaning removed, in words for the preview -------------------------------------------
+
+REMOVED_TAGS = {
+    "img": _("Bilder"),
+    "picture": _("Bilder"),
+    "svg": _("Grafiken (SVG)"),
+    "script": _("Skripte"),
+    "style": _("Stilangaben (CSS)"),
+    "iframe": _("eingebettete Inhalte (iframe, Video, Formular)"),
+    "object": _("eingebettete Inhalte (iframe, Video, Formular)"),
+    "embed": _("eingebettete Inhalte (iframe, Video, Formular)"),
+    "video": _("eingebettete Inhalte (iframe, Video, Formular)"),
+    "audio": _("eingebettete Inhalte (iframe, Video, Formular)"),
+    "form": _("eingebettete Inhalte (iframe, Video, Formular)"),
+    "input": _("eingebettete Inhalte (iframe, Video, Formular)"),
+}
+
+
+class _Inventory(HTMLParser):
+    """What the raw HTML contains that cleaning drops: tags, attributes and unsafe links."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[str] = []
+
+    def note(self, what) -> None:
+        if what not in self.found:
+            self.found.append(what)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in REMOVED_TAGS:
+            self.note(REMOVED_TAGS[tag])
+        elif tag not in ALLOWED_TAGS:
+            self.note(_("HTML-Elemente (<%(tag)s>)") % {"tag": tag})
+        allowed = ALLOWED_ATTRIBUTES.get(tag, set())
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.note(_("Skripte"))
+            elif name == "style":
+                self.note(_("Stilangaben (CSS)"))
+            elif tag in ALLOWED_TAGS and name not in allowed:
+                self.note(_("HTML-Attribute (%(name)s)") % {"name": name})
+            elif name == "href" and value:
+                scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+                if scheme and scheme not in ALLOWED_SCHEMES and "/" not in scheme:
+                    self.note(_("Links mit „%(scheme)s:“") % {"scheme": scheme})
+
+    def handle_comment(self, data):
+        self.note(_("HTML-Kommentare"))
+
+
+def cleaning_removed(source: str) -> list[str]:
+    """What cleaning removes from ``source`` (Markdown with any inline HTML), in words."""
+    inventory = _Inventory()
+    inventory.feed(_markdown(source))
+    inventory.close()
+    return [str(item) for item in inventory.found]

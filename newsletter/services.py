@@ -25,6 +25,7 @@ from .models import (
     ConsentText,
     Delivery,
     Mailing,
+    MailingKind,
     MailingStatus,
     Subscriber,
     SubscriberStatus,
@@ -284,11 +285,49 @@ def unsubscription_record_written(
 # Mailings ------------------------------------------------------------------------------------
 
 
-def mailing_send(*, mailing: Mailing, now: datetime | None = None) -> bool:
-    """Start sending: the rows are written by a task after commit, then workers send them."""
-    updated = Mailing.objects.filter(pk=mailing.pk, status=MailingStatus.DRAFT).update(
-        status=MailingStatus.QUEUED, queued_at=now or timezone.now()
-    )
+class SecondIssueInQuarter(Exception):
+    """A newsletter issue already went out this quarter and no reason was given for another."""
+
+    def __init__(self, earlier: list[Mailing]):
+        super().__init__(earlier)
+        self.earlier = earlier
+
+
+def mailing_earlier_issues(mailing: Mailing, *, now: datetime | None = None) -> list[Mailing]:
+    """Other newsletter issues sent this quarter (the policy promises one a quarter, §2.5)."""
+    if mailing.kind != MailingKind.NEWSLETTER:
+        return []
+    issues = Mailing.objects.newsletters_in_quarter(now=now or timezone.now())
+    return list(issues.exclude(pk=mailing.pk))
+
+
+def mailing_send(
+    *, mailing: Mailing, now: datetime | None = None, extra_issue_reason: str = ""
+) -> bool:
+    """Start sending: the rows are written by a task after commit, then workers send them.
+
+    A second newsletter issue in the same quarter needs ``extra_issue_reason``; without one
+    ``SecondIssueInQuarter`` is raised and nothing changes. The reason is kept on the mailing.
+    """
+    now = now or timezone.now()
+    reason = extra_issue_reason.strip()
+    with transaction.atomic():
+        if mailing.kind == MailingKind.NEWSLETTER:
+            # Two issues sent at the same moment must not both find the quarter empty: the
+            # second waits for the first's row lock and then sees its queued_at.
+            list(
+                Mailing.objects.select_for_update()
+                .filter(kind=MailingKind.NEWSLETTER)
+                .values_list("pk", flat=True)
+            )
+        if earlier := mailing_earlier_issues(mailing, now=now):
+            if not reason:
+                raise SecondIssueInQuarter(earlier)
+        else:
+            reason = ""
+        updated = Mailing.objects.filter(pk=mailing.pk, status=MailingStatus.DRAFT).update(
+            status=MailingStatus.QUEUED, queued_at=now, extra_issue_reason=reason
+        )
     if updated:
         from .tasks import mailing_queue
 
@@ -302,21 +341,26 @@ def mailing_audience_size(mailing: Mailing) -> int:
 
 
 def mailing_send_test(*, mailing: Mailing, to: str) -> str | None:
-    """Send the mailing to one staff address, marked as a test; no delivery row is written.
+    """Send each version of the mailing to one staff address, marked as a test.
 
-    The test goes through the same guard as every other mail of the mailing's kind and the
-    default mail connection. Returns the key of the guard that blocked it, or None when sent.
+    One mail per language the mailing is written in (German, and English if there is one),
+    each with its own footer and unsubscribe link; no delivery row is written. The test goes
+    through the same guard as every other mail of the mailing's kind and the default mail
+    connection. Returns the key of the guard that blocked it, or None when sent.
     """
 
     blocked = registry.mail_blocked(to, kind=MAIL_KINDS[mailing.kind])
     if blocked:
         return blocked
-    probe = Delivery(
-        address=normalise_email(to),
-        address_hash=address_digest(to),
-        language=translation.get_language() or "de",
-        message_id=make_msgid(domain=message_id_domain()),
-    )
-    outgoing = Rendered(mailing).outgoing(probe, subject=f"[TEST] {mailing.subject}")
-    outgoing.as_message().send()
+    rendered = Rendered(mailing)
+    for language in mailing.languages:
+        probe = Delivery(
+            address=normalise_email(to),
+            address_hash=address_digest(to),
+            language=language,
+            message_id=make_msgid(domain=message_id_domain()),
+        )
+        mark = "[TEST]" if len(mailing.languages) == 1 else f"[TEST {language.upper()}]"
+        subject = f"{mark} {rendered.subject(language)}"
+        rendered.outgoing(probe, subject=subject, basis=rendered.test_basis).as_message().send()
     return None

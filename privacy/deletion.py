@@ -447,12 +447,20 @@ def action_text(action: str, *, dry_run: bool) -> str:
     return _("würden gelöscht") if dry_run else _("gelöscht")
 
 
+def rule_text(key: str) -> str:
+    """A rule as staff read it: its sentence from the registry, not its internal key."""
+    for rule in registry.retention_rules:
+        if rule.key == key:
+            return str(rule.description).rstrip(".")
+    return key
+
+
 def rule_lines(record: dict, *, dry_run: bool) -> list[str]:
     """A rule's result as report lines: what went, what was held back and why, errors."""
     lines = [
-        _("Regel %(rule)s (%(holder)s): %(action)s: %(done)d, zurückgehalten: %(held)d")
+        _("„%(rule)s“ (%(holder)s): %(action)s: %(done)d, zurückgehalten: %(held)d")
         % {
-            "rule": record["rule"],
+            "rule": rule_text(record["rule"]),
             "holder": model_name(record["holder"]),
             "action": action_text(record["action"], dry_run=dry_run),
             "done": record["done"],

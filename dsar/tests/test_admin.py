@@ -288,3 +288,14 @@ def test_english_catalogue_is_compiled_and_loaded():
         assert str(registry.activities["data-subject-requests"].name) == (
             "Handling of data-subject requests"
         )
+
+
+def test_discovery_lists_each_row_as_labels_and_names_app_and_model_once(officer_client, accounts):
+    get_user_model().objects.create_user(username="erika", email=ADDRESS, first_name="Erika")
+    request = make_request()
+    page = officer_client.get(f"/admin/dsar/subjectrequest/{request.pk}/discovery/").text
+    crumbs = page.split('<ol class="breadcrumbs">', 1)[1].split("</ol>", 1)[0]
+    assert crumbs.count("Betroffenenrechte") == 1 and crumbs.count("Betroffenenanfragen") == 1
+    found = page.split("Gefundene Daten", 1)[1].split("Auskunft (Art. 15", 1)[0]
+    assert "<table" not in found and '<div class="dsar-record">' in found
+    assert "(auth.User" not in found and "<dt>Benutzername</dt><dd>erika</dd>" in found

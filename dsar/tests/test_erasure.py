@@ -273,13 +273,13 @@ def test_erased_person_who_wants_no_mail_is_suppressed(scenario):
 
 
 def test_leakcheck_command_reports_hits_and_fails(scenario, capsys):
-    with pytest.raises(CommandError, match="hit"):
+    with pytest.raises(CommandError, match="Fundstelle"):
         call_command("dsar_leakcheck", ADDRESS)
     assert "dsar_subjectrequest.email" in capsys.readouterr().out
     services.request_erase(request=scenario, actor=None, today=TODAY)
     services.request_complete(request=scenario, actor=None, today=TODAY)
     call_command("dsar_leakcheck", ADDRESS)
-    assert "No hits." in capsys.readouterr().out
+    assert "Keine Fundstellen." in capsys.readouterr().out
 
 
 def test_a_legal_hold_on_the_address_keeps_the_rows_and_says_why(scenario):

@@ -4,7 +4,7 @@ from email import policy
 from email.parser import BytesParser
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.test import Client
 
 from newsletter import delivery, services, suppression
@@ -12,18 +12,8 @@ from newsletter.compose import Rendered
 from newsletter.models import Delivery, Mailing, MailingKind, Subscriber
 from newsletter.tests import factories
 from newsletter.transport import Result, Transport
-from privacy.roles import sync_group_permissions
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def marketing(client):
-    sync_group_permissions()  # see the report: privacy syncs before later apps' permissions exist
-    user = User.objects.create_user("mia", "mia@optigem.com", "pw-marketing-123", is_staff=True)
-    user.groups.add(Group.objects.get(name="Marketing"))
-    client.force_login(user)
-    return client
 
 
 def _send(mailing, capture):

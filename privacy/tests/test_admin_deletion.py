@@ -37,7 +37,7 @@ def test_the_datenschutz_group_sees_the_runs_read_only(client):
 
     assert listing.status_code == 200
     assert detail.status_code == 200
-    assert "Regel test-inquiries (inquirys): gelöscht: 1, zurückgehalten: 0" in (
+    assert "„Anfragen sechs Monate nach Eingang“ (inquirys): gelöscht: 1, zurückgehalten: 0" in (
         detail.content.decode()
     )
     assert client.get("/admin/privacy/deletionrun/add/").status_code == 403
@@ -136,7 +136,7 @@ def test_the_datenschutz_group_starts_a_dry_run_then_the_real_run_in_the_admin(
 
     dry = client.post("/admin/privacy/deletionrun/start/", {"step": "dry"}).content.decode()
     assert "es wurde nichts geändert" in dry
-    assert "Regel test-inquiries (inquirys): würden gelöscht: 1" in dry
+    assert "„Anfragen sechs Monate nach Eingang“ (inquirys): würden gelöscht: 1" in dry
     assert Inquiry.objects.filter(pk=old.pk).exists()
 
     # Without the confirmation nothing starts, and the page says why.

@@ -44,13 +44,22 @@ def test_the_dry_run_prints_what_would_go_and_why_the_rest_stays(expired_rows):
     output = run_command("--dry-run")
 
     assert "Probelauf" in output
-    assert "Regel test-inquiries (inquirys): würden gelöscht: 2, zurückgehalten: 1" in output
+    assert (
+        "„Anfragen sechs Monate nach Eingang“ (inquirys): würden gelöscht: 2, zurückgehalten: 1"
+        in output
+    )
     assert f"1 zurückgehalten wegen: Löschsperre Nr. {expired_rows.pk} (bis " in output
-    assert "Regel test-orders (orders): würden gelöscht: 0, zurückgehalten: 1" in output
+    assert (
+        "„Aufträge ein Jahr nach Abschluss, Rechnungen zehn Jahre“ (orders): würden gelöscht: 0, zurückgehalten: 1"
+        in output
+    )
     assert "1 zurückgehalten wegen: gesetzliche Aufbewahrungspflicht nach § 147 AO" in output
     assert "frank@example.com" not in output
     # The kind of data in words (the model's verbose name), never "privacy.AuditEntry".
-    assert "Regel audit-entries (Zugriffsprotokoll): würden gelöscht" in output
+    assert (
+        "„Protokolleinträge werden drei Jahre nach ihrer Entstehung gelöscht“ (Zugriffsprotokoll): würden gelöscht"
+        in output
+    )
     assert "privacy.AuditEntry" not in output
     assert Inquiry.objects.count() == 3
     assert Order.objects.count() == 1
@@ -62,7 +71,9 @@ def test_the_run_deletes_and_prints_the_same_report(expired_rows):
 
     run = DeletionRun.objects.get()
     assert f"Löschlauf Nr. {run.pk}" in output
-    assert "Regel test-inquiries (inquirys): gelöscht: 2, zurückgehalten: 1" in output
+    assert (
+        "„Anfragen sechs Monate nach Eingang“ (inquirys): gelöscht: 2, zurückgehalten: 1" in output
+    )
     assert "abhängige Datensätze mitgelöscht (inquiry notes)" not in output
     assert list(Inquiry.objects.values_list("email", flat=True)) == ["frank@example.com"]
 

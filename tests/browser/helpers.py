@@ -48,3 +48,46 @@ def admin_login(page, base_url: str, username: str, password: str) -> None:
 def fits_width(page) -> bool:
     """No horizontal scrolling: the page is at most as wide as the window."""
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+SCREENSHOTS = __import__("pathlib").Path(__file__).resolve().parents[2] / "var" / "screenshots"
+
+# The page as a German reader meets it: quoted English content (an English mailing version,
+# marked lang="en") is left out, the rest must be German.
+_GERMAN_PART = """() => {
+  const copy = document.documentElement.cloneNode(true);
+  copy.querySelectorAll('[lang="en"], script, style').forEach((node) => node.remove());
+  return copy.outerHTML;
+}"""
+
+
+def check_admin_page(page, name: str, width: int) -> None:
+    """Every admin page a journey visits: no English word, no sideways scrolling, a screenshot."""
+    from tests.test_admin_german import english_on
+
+    english = english_on(page.evaluate(_GERMAN_PART))
+    assert english == [], f"{name}: English on the page: {english}"
+    assert fits_width(page), f"{name}: wider than {width} px"
+    # Django 6 styles only <ol class="breadcrumbs">; the old <div> markup shows unstyled.
+    assert page.locator("div.breadcrumbs").count() == 0, f"{name}: unstyled breadcrumbs"
+    crumbs = [text.strip() for text in page.locator(".breadcrumbs li").all_inner_texts()]
+    assert len(set(crumbs)) == len(crumbs), f"{name}: breadcrumb repeats itself: {crumbs}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+
+
+def staff_page(chromium, live_server, username: str, group: str, password: str, width: int):
+    """A signed-in page of a new staff member of ``group``; returns (context, page, user)."""
+    from django.contrib.auth.models import Group, User
+
+    from privacy.roles import sync_group_permissions
+
+    sync_group_permissions()
+    user = User.objects.create_user(
+        username, f"{username}@optigem.com", password, is_staff=True, first_name=username.title()
+    )
+    user.groups.add(Group.objects.get(name=group))
+    context = chromium.new_context(locale="de-DE", viewport={"width": width, "height": 900})
+    page = context.new_page()
+    admin_login(page, live_server.url, username, password)
+    return context, page, user

@@ -118,3 +118,103 @@ def test_a_forbidden_admin_page_is_the_admins_own(chromium, live_server):
         page.screenshot(path=SCREENSHOTS / "admin-403-1280.png", full_page=True)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_datenschutz_handles_a_request_from_letter_to_deletion_run(chromium, live_server, width):
+    """Register, verify, export (letter and copy), rectify, restrict, erase, then the run."""
+    import json
+
+    from django.utils import timezone
+
+    from dsar.models import SubjectRequest
+    from newsletter.models import Subscriber
+    from newsletter.tests.factories import subscriber
+    from tests.browser.helpers import check_admin_page, staff_page
+
+    address = "erika.muster@example.org"
+    subscriber(address, name="Erika Mustre")
+    today = timezone.localdate().strftime("%d.%m.%Y")
+    context, page, _user = staff_page(chromium, live_server, "dora", "Datenschutz", PASSWORD, width)
+    admin = f"{live_server.url}/admin"
+    try:
+        page.goto(f"{admin}/dsar/subjectrequest/add/")
+        check_admin_page(page, "datenschutz-register", width)
+        page.fill("#id_requester_name", "Erika Muster")
+        page.fill("#id_email", address)
+        page.fill("#id_postal_address", "Heidestraße 17\n51147 Köln")
+        page.select_option("#id_channel", "letter")
+        page.fill("#id_received_on", today)
+        page.fill("#id_letter_reference", "DS-2026-042")
+        for right in ("access", "rectification", "erasure", "restriction"):
+            page.locator(f"#id_wants_{right}").check()
+        page.locator("input[name=_continue]").click()
+        page.wait_for_url(f"{admin}/dsar/subjectrequest/*/change/")
+        request = SubjectRequest.objects.get()
+        base = f"{admin}/dsar/subjectrequest/{request.pk}"
+        check_admin_page(page, "datenschutz-registered", width)
+
+        page.fill("#id_identity_check_started_on", today)
+        page.select_option("#id_identity_method", "code-by-post")
+        page.fill("#id_identity_verified_on", today)
+        page.locator("input[name=_continue]").click()
+        page.wait_for_url(f"{base}/change/")
+        request.refresh_from_db()
+        assert request.identity_verified_on == timezone.localdate() and request.due_on
+
+        page.get_by_role("link", name="Bearbeiten: Daten ermitteln, Auskunft, Löschung").click()
+        page.wait_for_url(f"{base}/discovery/")
+        assert page.locator(".dsar-record dd", has_text="Erika Mustre").count() == 1
+        check_admin_page(page, "datenschutz-discovery", width)
+
+        with page.context.expect_page() as tab:
+            page.get_by_role("button", name="Auskunft als Schreiben (HTML, druckbar)").click()
+        letter = tab.value
+        letter.wait_for_load_state()
+        assert letter.locator(".record dt", has_text="Name").count() >= 1
+        assert "mailing_subject" not in letter.content() and "<table" not in letter.content()
+        check_admin_page(letter, "datenschutz-letter", width)
+        assert letter.pdf(format="A4")[:4] == b"%PDF"
+        letter.close()
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Datenkopie als JSON (Art. 15 Abs. 3, Art. 20)").click()
+        copy = json.loads(download.value.path().read_text(encoding="utf-8"))
+        assert copy["request"]["reference"] == "DS-2026-042"
+
+        rectify = page.locator("form.dsar-inline").filter(
+            has=page.locator("input[name=holder][value='newsletter.Subscriber']")
+        )
+        rectify.locator("input[name=value]").fill("Erika Muster")
+        rectify.get_by_role("button", name="berichtigen").click()
+        page.wait_for_url(f"{base}/discovery/")
+        assert Subscriber.objects.get().name == "Erika Muster"
+
+        page.get_by_role("link", name="Verarbeitung einschränken …").click()
+        check_admin_page(page, "datenschutz-restrict", width)
+        page.get_by_label("Grund").select_option("objection")
+        page.get_by_role("button", name="Ja, Verarbeitung einschränken").click()
+        page.wait_for_url(f"{base}/discovery/")
+
+        page.get_by_role("link", name="Daten löschen …").click()
+        check_admin_page(page, "datenschutz-erase", width)
+        page.get_by_role("button", name="Ja, Daten jetzt löschen").click()
+        assert "Newsletter-Abonnenten: gelöscht (1)" in page.locator("#content-main").inner_text()
+        check_admin_page(page, "datenschutz-erased", width)
+
+        page.goto(f"{base}/change/")
+        check_admin_page(page, "datenschutz-outcome", width)
+        outcome = page.locator(".dsar-outcome").inner_text()
+        assert "Auskunft als Schreiben erstellt am" in outcome and "{" not in outcome
+
+        page.goto(f"{admin}/privacy/deletionrun/")
+        check_admin_page(page, "datenschutz-runs", width)
+        page.get_by_role("link", name="Löschlauf starten …").click()
+        page.get_by_role("button", name="Probelauf starten").click()
+        check_admin_page(page, "datenschutz-run-dry", width)
+        page.get_by_label("Ich habe den Probelauf geprüft").check()
+        page.get_by_role("button", name="Löschlauf jetzt starten").click()
+        page.wait_for_url(f"{admin}/privacy/deletionrun/")
+        assert "Der Löschlauf wurde gestartet" in page.locator(".messagelist").inner_text()
+    finally:
+        context.close()
+    assert not Subscriber.objects.exists()

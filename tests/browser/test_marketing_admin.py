@@ -41,3 +41,77 @@ def test_marketing_sends_a_test_mail_from_the_change_page(chromium, live_server,
     assert [rcpt for _, rcpt, _ in smtp_sink.received] == [["mia@optigem.com"]]
     message = BytesParser(policy=policy.default).parsebytes(smtp_sink.received[0][2])
     assert message["Subject"] == f"[TEST] {mailing.subject}"
+
+
+def _parsed(sink):
+    return [BytesParser(policy=policy.default).parsebytes(data) for _, _, data in sink.received]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_marketing_writes_previews_tests_and_sends_in_both_languages_and_records_an_opt_out(
+    chromium, live_server, smtp_sink, width
+):
+    from tests.browser.helpers import check_admin_page, staff_page
+
+    factories.subscriber("leserin@example.org")
+    factories.subscriber("reader@example.org", language="en")
+    factories.subscriber("brief@example.org")
+    context, page, _user = staff_page(chromium, live_server, "mia", "Marketing", PASSWORD, width)
+    base = f"{live_server.url}/admin/newsletter"
+    try:
+        page.goto(f"{base}/mailing/add/")
+        check_admin_page(page, "marketing-mailing-add", width)
+        page.fill("#id_subject", "Neues im Winter")
+        page.fill("#id_body", "**Neu:** Version 9 ![Logo](https://bilder.example/logo.png)")
+        page.fill("#id_subject_en", "News this winter")
+        page.fill("#id_body_en", "**New:** version 9")
+        page.locator("input[name=_continue]").click()
+        page.wait_for_url(f"{base}/mailing/*/change/")
+        mailing_url = page.url
+        check_admin_page(page, "marketing-mailing-saved", width)
+
+        page.get_by_role("link", name="Vorschau").click()
+        warning = page.locator(".mailing-version .warning")
+        assert warning.count() == 1 and "Bilder" in warning.inner_text()
+        assert page.locator(".mailing-version[lang=en] strong", has_text="New:").count() == 1
+        link = page.locator(".mailing-version[lang=en] .mailing-preview a").last
+        assert "/en/newsletter/abmelden/" in link.get_attribute("href")
+        check_admin_page(page, "marketing-preview", width)
+
+        page.goto(mailing_url)
+        page.get_by_role("button", name="Test an mich senden").click()
+        assert "Testmail an mia@optigem.com gesendet." in page.locator(".messagelist").inner_text()
+        smtp_sink.wait_for(2)
+        assert sorted(m["Subject"] for m in _parsed(smtp_sink)) == [
+            "[TEST DE] Neues im Winter",
+            "[TEST EN] News this winter",
+        ]
+
+        page.get_by_role("link", name="Versenden …").click()
+        assert "geht an 3 Empfänger" in page.locator("#content-main").inner_text()
+        check_admin_page(page, "marketing-send-confirm", width)
+        page.get_by_role("button", name="Jetzt versenden").click()
+        assert "Der Versand hat begonnen." in page.locator(".messagelist").inner_text()
+        smtp_sink.wait_for(5)
+        check_admin_page(page, "marketing-mailing-sent", width)
+
+        page.goto(f"{base}/subscriber/written/")
+        check_admin_page(page, "marketing-written-opt-out", width)
+        page.fill("#id_email", "brief@example.org")
+        page.fill("#id_reference", "Brief vom 1.12.")
+        page.locator("#id_newsletter").check()
+        page.get_by_role("button", name="Schriftliche Abmeldung oder Sperre erfassen").click()
+        assert (
+            "Die Newsletter-Abmeldung ist eingetragen." in page.locator(".messagelist").inner_text()
+        )
+        check_admin_page(page, "marketing-written-recorded", width)
+    finally:
+        context.close()
+    sent = {m["To"]: m for m in _parsed(smtp_sink) if not m["Subject"].startswith("[TEST")}
+    assert sent["leserin@example.org"]["Subject"] == "Neues im Winter"
+    assert sent["reader@example.org"]["Subject"] == "News this winter"
+    english = sent["reader@example.org"].get_body(("plain",)).get_content()
+    assert "You receive this newsletter" in english and "/en/newsletter/abmelden/" in english
+    from newsletter.models import Subscriber
+
+    assert Subscriber.objects.get(email="brief@example.org").status == "unsubscribed"

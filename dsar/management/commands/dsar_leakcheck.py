@@ -1,21 +1,25 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from dsar.leakcheck import find_address
 
 
 class Command(BaseCommand):
-    help = (
-        "Search every text column of every table for an e-mail address (case-insensitive) and "
-        "list each hit as table.column #primary-key. Exits with an error when there is a hit."
-    )
+    @property
+    def help(self) -> str:  # argparse needs a str; translated in the operator's language
+        return _(
+            "Durchsucht jede Textspalte jeder Tabelle nach einer E-Mail-Adresse (ohne Beachtung der "
+            "Groß- und Kleinschreibung) und nennt jede Fundstelle als Tabelle.Spalte #Primärschlüssel. "
+            "Endet mit einem Fehler, wenn es eine Fundstelle gibt."
+        )
 
     def add_arguments(self, parser):
-        parser.add_argument("address")
+        parser.add_argument("address", help=_("die gesuchte E-Mail-Adresse"))
 
     def handle(self, *args, address, **options):
         hits = find_address(address)
         for hit in hits:
             self.stdout.write(f"{hit.table}.{hit.column} #{hit.pk}")
         if hits:
-            raise CommandError(f"{len(hits)} hit(s) for the address.")
-        self.stdout.write("No hits.")
+            raise CommandError(_("%(n)d Fundstelle(n) für die Adresse.") % {"n": len(hits)})
+        self.stdout.write(_("Keine Fundstellen."))

@@ -1,14 +1,23 @@
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from privacy.services import policy_publish
 
 
 class Command(BaseCommand):
-    help = "Publish a new version of the privacy policy, bound to the current registry."
+    @property
+    def help(self) -> str:  # argparse needs a str; translated in the operator's language
+        return _(
+            "Veröffentlicht eine neue Fassung der Datenschutzerklärung, gebunden an das aktuelle "
+            "Verzeichnis."
+        )
 
     def add_arguments(self, parser):
-        parser.add_argument("summary", help="What changed, in one or two sentences.")
+        parser.add_argument("summary", help=_("Was sich geändert hat, in ein bis zwei Sätzen."))
 
     def handle(self, *args, summary, **options):
         version = policy_publish(summary=summary)
-        self.stdout.write(f"Published {version} ({version.registry_hash[:12]}).")
+        self.stdout.write(
+            _("%(version)s veröffentlicht (Prüfsumme %(hash)s).")
+            % {"version": version, "hash": version.registry_hash[:12]}
+        )

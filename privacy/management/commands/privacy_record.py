@@ -1,15 +1,25 @@
 import json
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext
 
 from privacy.record import build_record, record_markdown
 
 
 class Command(BaseCommand):
-    help = "Print the record of processing activities (Art. 30 GDPR) as Markdown or JSON."
+    @property
+    def help(self) -> str:  # argparse needs a str; translated in the operator's language
+        return gettext(
+            "Gibt das Verzeichnis der Verarbeitungstätigkeiten (Art. 30 DSGVO) als Markdown oder JSON aus."
+        )
 
     def add_arguments(self, parser):
-        parser.add_argument("--format", choices=["markdown", "json"], default="markdown")
+        parser.add_argument(
+            "--format",
+            choices=["markdown", "json"],
+            default="markdown",
+            help=gettext("Ausgabeformat (Vorgabe: markdown)"),
+        )
 
     def handle(self, *args, format, **options):
         record = build_record()

@@ -9,22 +9,25 @@ from privacy.locks import RunLocked
 
 
 class Command(BaseCommand):
-    help = (
-        "Runs every retention rule of the privacy registry and prints per rule how many rows "
-        "went and how many were held back, and why. --dry-run changes nothing."
-    )
+    @property
+    def help(self) -> str:  # argparse needs a str; translated in the operator's language
+        return _(
+            "Führt jede Löschregel des Datenschutz-Verzeichnisses aus und nennt je Regel, wie viele "
+            "Zeilen gelöscht oder anonymisiert und wie viele zurückgehalten wurden, und warum. "
+            "--dry-run ändert nichts."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--dry-run",
             action="store_true",
-            help="Only report what would be deleted or anonymised; change nothing.",
+            help=_("Nur berichten, was gelöscht oder anonymisiert würde; nichts ändern."),
         )
         parser.add_argument(
             "--batch-size",
             type=int,
             default=None,
-            help="Rows per transaction (default: DELETION_BATCH_SIZE).",
+            help=_("Zeilen je Transaktion (Vorgabe: DELETION_BATCH_SIZE)."),
         )
 
     def handle(self, *args, dry_run=False, batch_size=None, **options):
