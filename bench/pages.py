@@ -1,6 +1,8 @@
-"""Requests per second of the home page under gunicorn, with and without the consent layer.
+"""Requests per second of the home page under gunicorn, with and without the consent layer,
+and of the policy page beside the home page.
 
     .venv/bin/python bench/pages.py [--requests 300] [--bursts 20] [--concurrency 4] [--workers 2]
+        [--policy-bursts 10] [--policy-concurrency 16] [--part consent|policy|both]
 
 Three variants of the site run at once under gunicorn, on a throw-away SQLite database with a
 published policy:
@@ -14,6 +16,11 @@ order, so all see the same load from the rest of the machine. Two visitors are m
 first visit (banner) and a returning visitor who allowed statistics (Matomo snippet, CSP with
 the Matomo host). Besides req/s it prints gunicorn worker CPU time and Python function calls
 per request; the calls do not vary with the machine's load. The goal is a cost of at most 5 %.
+
+The policy part sends shuffled bursts of / and /datenschutz/ (16 connections) to the site as
+configured and to the same site with the policy page's store switched off (its text rendered on
+every request, as before privacy.pagecache), for both visitors, and prints the rates and the
+policy page's share of the home page's rate. The goal is at least 50 %.
 """
 
 import argparse
@@ -45,6 +52,13 @@ VARIANTS = {
     "neither": BASE + DROP.format(drop=(CONSENT_MW, CSP_MW)),
 }
 VISITORS = ("first visit", "returning, statistics allowed")
+# The site as configured, with the policy page's store of rendered texts switched off.
+UNCACHED_WSGI = """from optigem_site.wsgi import application  # noqa: F401
+from privacy import pagecache
+pagecache.bodies.get = lambda key: None
+"""
+POLICY_PATHS = ("/", "/datenschutz/")
+POLICY_SERVERS = ("policy stored", "policy rendered")
 NO_CONSENT_TAGS = """from django import template
 register = template.Library()
 register.simple_tag(lambda: "", name="consent_banner")
@@ -96,14 +110,14 @@ def worker_cpu_seconds(server: subprocess.Popen) -> float:
     return total / ticks
 
 
-def load(port: int, count: int, concurrency: int, headers: dict) -> float:
-    """Requests per second for ``count`` GET / spread over ``concurrency`` threads."""
+def load(port: int, count: int, concurrency: int, headers: dict, path: str = "/") -> float:
+    """Requests per second for ``count`` GET ``path`` spread over ``concurrency`` threads."""
     per_thread = count // concurrency
     errors = []
 
     def work():
         for _ in range(per_thread):
-            response, _ = request(port, headers=headers)
+            response, _ = request(port, path=path, headers=headers)
             if response.status != 200:
                 errors.append(response.status)
 
@@ -119,14 +133,16 @@ def load(port: int, count: int, concurrency: int, headers: dict) -> float:
     return per_thread * concurrency / elapsed
 
 
-def start_server(env: dict, port: int, workers: int, config: Path) -> subprocess.Popen:
+def start_server(
+    env: dict, port: int, workers: int, config: Path, app: str = "optigem_site.wsgi:application"
+) -> subprocess.Popen:
     # An empty config of our own: no access log, the same for every variant.
     server = subprocess.Popen(
         [
             str(GUNICORN),
             "-c",
             str(config),
-            "optigem_site.wsgi:application",
+            app,
             "-b",
             f"127.0.0.1:{port}",
             "-w",
@@ -193,6 +209,9 @@ def main() -> None:
     parser.add_argument("--bursts", type=int, default=20)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--policy-bursts", type=int, default=10)
+    parser.add_argument("--policy-concurrency", type=int, default=16, help="connections")
+    parser.add_argument("--part", choices=("consent", "policy", "both"), default="both")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -200,6 +219,7 @@ def main() -> None:
         for variant, text in VARIANTS.items():
             (tmp_path / f"{module(variant)}.py").write_text(text)
         (tmp_path / "bench_noconsent.py").write_text(NO_CONSENT_TAGS)
+        (tmp_path / "bench_uncached_wsgi.py").write_text(UNCACHED_WSGI)
         (tmp_path / "gunicorn_bench.py").write_text("")
         base_env = {
             **os.environ,
@@ -218,28 +238,82 @@ def main() -> None:
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-        envs = {v: {**base_env, "DJANGO_SETTINGS_MODULE": module(v)} for v in VARIANTS}
-        calls = {variant: calls_per_request(env) for variant, env in envs.items()}
-        servers = {}
-        try:
-            for variant, env in envs.items():
-                port = free_port()
-                config = tmp_path / "gunicorn_bench.py"
-                servers[variant] = (port, start_server(env, port, args.workers, config))
-            consent = {"Cookie": consent_cookie(servers["consent+CSP"][0])}
-            headers = {
-                (visitor, variant): consent if visitor != VISITORS[0] else {}
-                for visitor in VISITORS
-                for variant in VARIANTS
-            }
-            for (_, variant), sent in headers.items():  # warm-up
-                load(servers[variant][0], args.requests // 5, args.concurrency, sent)
-            results = measure(servers, headers, args)
-        finally:
-            for _, server in servers.values():
-                server.terminate()
-                server.wait()
+        config = tmp_path / "gunicorn_bench.py"
+        if args.part in ("consent", "both"):
+            consent_part(base_env, config, args)
+        if args.part in ("policy", "both"):
+            policy_part(base_env, config, args)
+
+
+def serve(servers: dict, name: str, env: dict, args, config: Path, app: str | None = None):
+    port = free_port()
+    extra = {"app": app} if app else {}
+    servers[name] = (port, start_server(env, port, args.workers, config, **extra))
+
+
+def stop(servers: dict) -> None:
+    for _, server in servers.values():
+        server.terminate()
+        server.wait()
+
+
+def consent_part(base_env: dict, config: Path, args) -> None:
+    envs = {v: {**base_env, "DJANGO_SETTINGS_MODULE": module(v)} for v in VARIANTS}
+    calls = {variant: calls_per_request(env) for variant, env in envs.items()}
+    servers: dict = {}
+    try:
+        for variant, env in envs.items():
+            serve(servers, variant, env, args, config)
+        consent = {"Cookie": consent_cookie(servers["consent+CSP"][0])}
+        combos = {
+            (visitor, variant): (variant, consent if visitor != VISITORS[0] else {}, "/")
+            for visitor in VISITORS
+            for variant in VARIANTS
+        }
+        results = measure(servers, combos, args.bursts, args.requests, args.concurrency)
+    finally:
+        stop(servers)
     report(results, calls, args)
+
+
+def policy_part(base_env: dict, config: Path, args) -> None:
+    """The policy page beside the home page, with and without the store of rendered texts."""
+    servers: dict = {}
+    try:
+        serve(servers, POLICY_SERVERS[0], base_env, args, config)
+        serve(servers, POLICY_SERVERS[1], base_env, args, config, "bench_uncached_wsgi:application")
+        consent = {"Cookie": consent_cookie(servers[POLICY_SERVERS[0]][0])}
+        combos = {
+            (visitor, name, path): (name, consent if visitor != VISITORS[0] else {}, path)
+            for visitor in VISITORS
+            for name in POLICY_SERVERS
+            for path in POLICY_PATHS
+        }
+        results = measure(
+            servers, combos, args.policy_bursts, args.requests, args.policy_concurrency
+        )
+    finally:
+        stop(servers)
+    print(
+        f"policy page beside the home page: {args.policy_bursts} shuffled bursts of "
+        f"{args.requests} requests per server, visitor and page, {args.policy_concurrency} "
+        f"connections, {args.workers} gunicorn workers per server; medians over the bursts"
+    )
+    print(
+        f"  {'visitor':30} {'server':16} {'/ req/s':>8} {'policy req/s':>13} {'policy/home':>12}"
+        f" {'CPU ms/req /':>13} {'policy':>7}"
+    )
+    for visitor in VISITORS:
+        for name in POLICY_SERVERS:
+            home, policy = (results[(visitor, name, path)] for path in POLICY_PATHS)
+            rate = [statistics.median(r for r, _ in rows) for rows in (home, policy)]
+            cpu = [statistics.median(c for _, c in rows) for rows in (home, policy)]
+            share = statistics.median(p[0] / h[0] for h, p in zip(home, policy, strict=True))
+            print(
+                f"  {visitor:30} {name:16} {rate[0]:8.1f} {rate[1]:13.1f} {share * 100:11.1f} %"
+                f" {cpu[0]:13.2f} {cpu[1]:7.2f}"
+            )
+    print("  (policy/home: median of the per-burst ratios; goal for 'policy stored': >= 50 %)")
 
 
 def report(results: dict, calls: dict, args) -> None:
@@ -268,20 +342,23 @@ def report(results: dict, calls: dict, args) -> None:
             print(f"  {visitor:30} {label:24} CPU {cpu_cost:+5.1f} %   calls {call_cost:+5.1f} %")
 
 
-def measure(servers: dict, headers: dict, args) -> dict:
-    """Bursts go to every server and visitor in a shuffled order, so every combination sees
-    the same background load on average."""
-    results: dict[tuple[str, str], list[tuple[float, float]]] = {}
-    combos = list(headers)
-    for burst in range(args.bursts):
-        random.Random(burst).shuffle(combos)
-        for visitor, variant in combos:
-            port, server = servers[variant]
+def measure(servers: dict, combos: dict, bursts: int, requests: int, concurrency: int) -> dict:
+    """Bursts go to every combination (server, headers, path) in a shuffled order, so every one
+    sees the same background load on average. Returns (req/s, worker CPU ms/req) per burst."""
+    for server, sent, path in combos.values():  # warm-up
+        load(servers[server][0], requests // 5, concurrency, sent, path)
+    results: dict[tuple, list[tuple[float, float]]] = {}
+    order = list(combos)
+    for burst in range(bursts):
+        random.Random(burst).shuffle(order)
+        for combo in order:
+            name, sent, path = combos[combo]
+            port, server = servers[name]
             cpu_before = worker_cpu_seconds(server)
-            rate = load(port, args.requests, args.concurrency, headers[(visitor, variant)])
-            cpu = (worker_cpu_seconds(server) - cpu_before) / args.requests * 1000
-            results.setdefault((visitor, variant), []).append((rate, cpu))
-        print(f"burst {burst + 1}/{args.bursts} done", file=sys.stderr)
+            rate = load(port, requests, concurrency, sent, path)
+            cpu = (worker_cpu_seconds(server) - cpu_before) / requests * 1000
+            results.setdefault(combo, []).append((rate, cpu))
+        print(f"burst {burst + 1}/{bursts} done", file=sys.stderr)
     return results
 
 

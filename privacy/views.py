@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from . import pagecache
 from .models import PolicyVersion
 from .registry import CookieCategory, LegalBasis, registry
 
@@ -16,11 +17,26 @@ def home(request):
 
 
 def policy(request):
-    """The privacy policy; its lists and tables come from the registry."""
+    """The privacy policy; its lists and tables come from the registry.
+
+    Its text is rendered once per version, language and registry content (privacy.pagecache);
+    base.html around it is rendered per request.
+    """
+    version = PolicyVersion.objects.current()
+    language = "en" if get_language() == "en" else "de"
+    key = pagecache.policy_key(language=language, version=version)
+    body = pagecache.bodies.get(key)
+    context = {"cache_key": key, "cached_body": body}
+    if body is None:
+        context |= policy_facts(version)
+    return render(request, f"privacy/policy_{language}.html", context)
+
+
+def policy_facts(version: PolicyVersion | None) -> dict:
     activities = sorted(registry.activities.values(), key=lambda a: (str(a.policy_section), a.key))
-    context = {
-        "version": PolicyVersion.objects.current(),
-        "registry_hash": registry.content_hash(),
+    return {
+        "version": version,
+        "registry_hash": pagecache.registry_digest(),
         "activities": [
             {
                 "activity": activity,
@@ -34,8 +50,6 @@ def policy(request):
         "legal_bases": {code: LegalBasis(code).label for code in LegalBasis.values},
         "dpo": settings.DPO,
     }
-    language = "en" if get_language() == "en" else "de"
-    return render(request, f"privacy/policy_{language}.html", context)
 
 
 def imprint_facts(controller: dict) -> dict[str, str]:

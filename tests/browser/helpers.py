@@ -1,12 +1,31 @@
 """Steps that several browser tests share."""
 
 
-def decline_optional_cookies(page) -> None:
-    """Answer the cookie banner as a visitor would before using a page: 'Nur notwendige'."""
+def decline_optional_cookies(page, label: str = "Nur notwendige") -> None:
+    """Answer the cookie banner as a visitor would before using a page: 'Nur notwendige'
+    (``label`` in the page's language)."""
     banner = page.locator("#consent-banner")
     if banner.is_visible():
-        banner.get_by_role("button", name="Nur notwendige").click()
+        banner.get_by_role("button", name=label).click()
         banner.wait_for(state="hidden")
+
+
+def cookie_names(page) -> set[str]:
+    return {cookie["name"] for cookie in page.context.cookies()}
+
+
+def pk_cookies(page) -> set[str]:
+    """The Matomo cookies the browser holds."""
+    return {name for name in cookie_names(page) if name.startswith("_pk_")}
+
+
+def wait_for(condition, timeout: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return condition()
 
 
 def totp_code(secret_b32: str) -> str:

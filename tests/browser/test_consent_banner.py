@@ -7,31 +7,16 @@ Set CONSENT_SCREENSHOTS=<dir> to also write the README's banner screenshots.
 
 import os
 import time
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
-from conftest import ThreadedServer
 from consent.models import ConsentReceipt
 from consent.policy import forget_policy
 from privacy.registry import CookieCategory, registry
+from tests.browser.helpers import cookie_names, pk_cookies, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-FAKE_MATOMO_JS = b"""(function () {
-  var config = {};
-  (window._paq || []).forEach(function (call) { config[call[0]] = call.slice(1); });
-  var site = config.setSiteId[0], id = "0123456789abcdef";
-  document.cookie = "_pk_id." + site + ".1a2b=" + id + ".1700000000; Max-Age=" +
-    config.setVisitorCookieTimeout[0] + "; path=/; SameSite=Lax";
-  document.cookie = "_pk_ses." + site + ".1a2b=1; Max-Age=" +
-    config.setSessionCookieTimeout[0] + "; path=/; SameSite=Lax";
-  new Image().src = config.setTrackerUrl[0] + "?idsite=" + site + "&rec=1&_id=" + id +
-    "&url=" + encodeURIComponent(location.href);
-})();
-"""
-PIXEL = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
 
 
 @pytest.fixture(autouse=True)
@@ -39,36 +24,6 @@ def _fresh_policy_memo():
     forget_policy()
     yield
     forget_policy()
-
-
-@pytest.fixture
-def matomo(settings):
-    """A fake self-hosted Matomo on 127.0.0.1 that records every request it gets."""
-    received: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            received.append(self.path)
-            if self.path.startswith("/matomo.js"):
-                body, kind = FAKE_MATOMO_JS, "application/javascript"
-            elif self.path.startswith("/matomo.php"):
-                body, kind = PIXEL, "image/gif"
-            else:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    with ThreadedServer(Handler) as server:
-        settings.MATOMO_URL, settings.MATOMO_SITE_ID = f"{server.url}/", "1"
-        server.received = received
-        yield server
 
 
 def _context(chromium, live_server, **options):
@@ -89,21 +44,6 @@ def nojs_page(chromium, live_server):
     context.close()
 
 
-def _cookie_names(page) -> set[str]:
-    return {cookie["name"] for cookie in page.context.cookies()}
-
-
-def _pk_cookies(page) -> set[str]:
-    return {name for name in _cookie_names(page) if name.startswith("_pk_")}
-
-
-def _wait_for(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return condition()
-
-
 def _banner_is_modal(page) -> bool:
     return page.evaluate("document.getElementById('consent-banner').matches(':modal')")
 
@@ -115,7 +55,7 @@ def test_first_visit_shows_the_banner_and_sets_only_necessary_cookies(page, mato
     assert _banner_is_modal(page)
     for label in ("Alle akzeptieren", "Nur notwendige", "Einstellungen"):
         assert banner.get_by_role("button", name=label).is_visible()
-    for name in _cookie_names(page):
+    for name in cookie_names(page):
         declared = registry.cookie_for(name)
         assert declared is not None and declared.category == CookieCategory.NECESSARY, name
     page.goto("/impressum/", wait_until="networkidle")
@@ -132,7 +72,7 @@ def test_necessary_only_closes_the_dialog_without_reload_and_leaves_no_pk_cookie
     assert ConsentReceipt.objects.get().categories == []
     page.goto("/impressum/", wait_until="networkidle")
     assert page.locator("#consent-banner").count() == 0
-    assert _pk_cookies(page) == set()
+    assert pk_cookies(page) == set()
     assert matomo.received == []
 
 
@@ -142,7 +82,7 @@ def test_accept_all_loads_matomo_which_receives_a_tracking_hit(page, matomo):
     page.get_by_role("status").filter(has_text="gespeichert").wait_for()
     # The page shown before consent has a CSP without the Matomo host; the next one has it.
     page.goto("/impressum/", wait_until="networkidle")
-    assert _wait_for(lambda: any(p.startswith("/matomo.php") for p in matomo.received))
+    assert wait_for(lambda: any(p.startswith("/matomo.php") for p in matomo.received))
     assert "/matomo.js" in matomo.received
     hit = next(p for p in matomo.received if p.startswith("/matomo.php"))
     assert "idsite=1" in hit and "rec=1" in hit
@@ -154,17 +94,17 @@ def test_accept_all_loads_matomo_which_receives_a_tracking_hit(page, matomo):
     assert 0 < session <= 30 * 60
 
 
-def test_withdrawal_on_the_settings_page_removes_the_pk_cookies(page, matomo):
+def test_withdrawal_on_the_settings_page_removes_thepk_cookies(page, matomo):
     page.goto("/", wait_until="networkidle")
     page.get_by_role("button", name="Alle akzeptieren").click()
     page.get_by_role("status").filter(has_text="gespeichert").wait_for()
     page.goto("/impressum/", wait_until="networkidle")
-    assert _wait_for(lambda: len(_pk_cookies(page)) == 2)
+    assert wait_for(lambda: len(pk_cookies(page)) == 2)
     page.get_by_role("link", name="Cookie-Einstellungen").click()
     assert page.get_by_role("switch", name="Statistik erlauben").is_checked()
     page.get_by_role("button", name="Nur notwendige").click()
     page.wait_for_load_state("networkidle")
-    assert _pk_cookies(page) == set()
+    assert pk_cookies(page) == set()
     assert not page.get_by_role("switch", name="Statistik erlauben").is_checked()
     hits = len(matomo.received)
     page.goto("/", wait_until="networkidle")
@@ -175,9 +115,9 @@ def test_the_script_itself_deletes_pk_cookies_without_consent(page, matomo):
     page.goto("/impressum/", wait_until="networkidle")
     page.evaluate("document.cookie = '_pk_id.1.ffff=abc; path=/'")
     page.evaluate("document.cookie = '_pk_ses.1.ffff=1; path=/'")
-    assert len(_pk_cookies(page)) == 2
+    assert len(pk_cookies(page)) == 2
     page.add_script_tag(url="/static/consent/consent.js")  # runs again, no server involved
-    assert _wait_for(lambda: _pk_cookies(page) == set())
+    assert wait_for(lambda: pk_cookies(page) == set())
 
 
 def test_without_javascript_the_banner_still_works(nojs_page, matomo):
@@ -202,7 +142,7 @@ def test_without_javascript_necessary_only_from_the_banner(nojs_page, matomo):
     nojs_page.get_by_role("button", name="Nur notwendige").click()
     assert nojs_page.url.endswith("/datenschutz/")
     assert nojs_page.locator("#consent-banner").count() == 0
-    assert _pk_cookies(nojs_page) == set()
+    assert pk_cookies(nojs_page) == set()
     assert matomo.received == []
 
 
@@ -288,9 +228,9 @@ def test_banner_does_not_block_the_pages_needed_to_decide(
         label = "Cookie-Einstellungen" if "/en/" not in path else "Cookie settings"
         footer.get_by_role("link", name=label).click()
         page.wait_for_url("**/cookies/")
-        assert _cookie_names(page) <= {
-            name for name in _cookie_names(page) if registry.cookie_for(name) is not None
+        assert cookie_names(page) <= {
+            name for name in cookie_names(page) if registry.cookie_for(name) is not None
         }
-        assert _pk_cookies(page) == set()
+        assert pk_cookies(page) == set()
     finally:
         context.close()
