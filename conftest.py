@@ -59,15 +59,9 @@ def _second_factor_on_force_login(monkeypatch):
     def force_login(self, user, backend=None):
         original(self, user, backend)
         if user.is_staff:
-            from django_otp import DEVICE_ID_SESSION_KEY
+            from tests.browser.helpers import pass_second_factor
 
-            from accounts.models import TOTPDevice
-
-            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-            device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
-            session = self.session
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-            session.save()
+            pass_second_factor(self, user)
 
     monkeypatch.setattr(Client, "force_login", force_login)
 

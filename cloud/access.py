@@ -2,7 +2,7 @@
 
 ``tenant_view`` is the one gate for every page under ``/cx/<org>/``: it 404s for anyone who is
 not a member (and for a role the page is not for, so nobody learns what exists elsewhere),
-demands the second factor of administrators, refuses changes to a cancelled organisation, and
+demands the second factor (django-otp, as for staff) of administrators, refuses changes to a cancelled organisation, and
 runs the view inside ``tenant_scope`` so that every query is limited to the organisation.
 """
 
@@ -19,12 +19,17 @@ from django.utils.http import urlencode
 from .models import Membership, Role
 from .tenancy import Tenant, tenant_scope
 
-OTP_SESSION_KEY = "cloud_otp_verified"
 ALL_ROLES = frozenset(Role.values)
 
 
 def login_url() -> str:
     return reverse("cloud:login")
+
+
+def _verified(request: HttpRequest) -> bool:
+    """The session passed the second factor (django-otp's OTPMiddleware names the device)."""
+    verified = getattr(request.user, "is_verified", None)
+    return bool(verified and verified())
 
 
 def tenant_view(
@@ -44,9 +49,9 @@ def tenant_view(
             )
             if membership is None or membership.role not in allowed:
                 raise Http404
-            if membership.is_admin and not request.session.get(OTP_SESSION_KEY):
+            if membership.is_admin and not _verified(request):
                 return redirect(
-                    reverse("cloud:totp_setup") + "?" + urlencode({"next": request.path})
+                    reverse("cloud:second_factor") + "?" + urlencode({"next": request.path})
                 )
             organisation = membership.organisation
             if (

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cloud.models import Receipt, Role, Status
 from cloud.tests.factories import PASSWORD, PDF_BYTES, make_member, make_organisation
-from tests.browser.helpers import decline_optional_cookies
+from tests.browser.helpers import decline_optional_cookies, pass_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -118,7 +118,6 @@ def test_the_file_stays_when_the_iban_is_wrong_and_amounts_read_german(
     from django.conf import settings
     from django.test import Client
 
-    from cloud.access import OTP_SESSION_KEY
     from cloud.services import invitation_create
 
     org = make_organisation(slug=f"datei-{width}")
@@ -133,9 +132,7 @@ def test_the_file_stays_when_the_iban_is_wrong_and_amounts_read_german(
         client = Client()
         client.force_login(user)
         if otp:
-            session = client.session
-            session[OTP_SESSION_KEY] = True
-            session.save()
+            pass_second_factor(client, user)
         context = chromium.new_context(viewport={"width": width, "height": 900})
         context.add_cookies(
             [
