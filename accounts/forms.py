@@ -59,6 +59,9 @@ class SecondFactorForm(forms.Form):
         self.device = None
         self.request = request
         self.limit_scope = limit_scope if request is not None and devices else ""
+        if devices and not any(device.confirmed for device in devices):
+            # At enrolment there are no backup codes yet.
+            self.fields["code"].help_text = _("Sechsstelliger Code aus der Authenticator-App.")
 
     def clean_code(self):
         code = "".join(self.cleaned_data["code"].split())
