@@ -2,8 +2,9 @@
 
 ``tenant_view`` is the one gate for every page under ``/cx/<org>/``: it 404s for anyone who is
 not a member (and for a role the page is not for, so nobody learns what exists elsewhere),
-demands the second factor (django-otp, as for staff) of administrators, refuses changes to a cancelled organisation, and
-runs the view inside ``tenant_scope`` so that every query is limited to the organisation.
+demands the second factor of administrators (django-otp's ``is_verified()``, as for staff),
+refuses changes to a cancelled organisation, and runs the view inside ``tenant_scope`` so that
+every query is limited to the organisation.
 """
 
 from collections.abc import Callable, Iterable
