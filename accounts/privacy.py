@@ -114,7 +114,10 @@ registry.register(
                 trigger="date_joined",
                 period=Period(months=1),
                 condition=lambda rows: rows.filter(
-                    is_staff=False, is_superuser=False, cloud_account__isnull=True
+                    is_staff=False,
+                    is_superuser=False,
+                    cloud_account__isnull=True,
+                    cloud_memberships__isnull=True,
                 ),
                 description=_(
                     "Konten, mit denen man sich nirgends mehr anmelden kann (weder Mitarbeiter "

@@ -84,9 +84,11 @@ def test_accounts_that_can_sign_in_nowhere_go_after_a_month():
     orphan = users.create_user(username="verwaist", email="verwaist@example.org")
     staff = users.create_user(username="staff", email="staff@optigem.com", is_staff=True)
     cx = make_user()
+    member = make_member(organisation=make_organisation()).user
+    member.cloud_account.delete()  # a role but no profile: still a CX user
     users.update(date_joined=month_ago)
     deletion_run(rules=[_rule("accounts-orphaned")])
-    assert set(users.values_list("pk", flat=True)) == {staff.pk, cx.pk}
+    assert set(users.values_list("pk", flat=True)) == {staff.pk, cx.pk, member.pk}
     assert not users.filter(pk=orphan.pk).exists()
 
 

@@ -228,6 +228,11 @@ def test_unknown_user_sees_no_cloud_pages(client):
 def test_the_cloud_speaks_english_under_en(client):
     assert "Sign in to OPTIGEM CX" in client.get("/en/cx/anmelden/").content.decode()
     assert "Anmelden bei OPTIGEM CX" in client.get("/cx/anmelden/").content.decode()
+    assert "Forgotten your password?" in client.get("/en/cx/anmelden/").content.decode()
+    sign_in(client, make_member(organisation=make_organisation()).user, second_factor=False)
+    enrol = client.get("/en/cx/konto/zwei-faktor/").content.decode()
+    assert "Set up two-factor sign-in" in enrol and "Scan the QR code" in enrol
+    assert "Zwei-Faktor" not in enrol and "Sechsstellig" not in enrol
 
 
 def test_an_invitee_with_an_account_signs_in_and_then_joins(client):
