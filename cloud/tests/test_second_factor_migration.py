@@ -55,3 +55,19 @@ def test_existing_secrets_become_encrypted_devices_with_their_state():
     assert confirmed.verify_token(totp_code(secrets["bestaetigt"]))
     assert not TOTPDevice.objects.filter(user__username="ohne@example.org").exists()
     assert not hasattr(apps.get_model("cloud", "Account"), "totp_secret")
+
+
+def test_the_move_can_be_undone():
+    from accounts.models import TOTPDevice
+    from cloud.tests.factories import make_user
+
+    user = make_user()
+    device = TOTPDevice.objects.create(user=user, name="app", confirmed=True, last_t=77)
+    secret = device.secret_b32
+    try:
+        apps = _migrate(BEFORE)
+        account = apps.get_model("cloud", "Account").objects.get(user_id=user.pk)
+        assert crypto.decrypt(account.totp_secret).decode() == secret
+        assert account.totp_confirmed_at is not None and account.totp_last_step == 77
+    finally:
+        _migrate(AFTER)
