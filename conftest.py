@@ -43,6 +43,18 @@ def _guarded_mailers(django_test_environment):
 
 
 @pytest.fixture(autouse=True)
+def _site_language():
+    """Every test starts in the site's language. A request under /en/ leaves English active in
+    the thread (LocaleMiddleware does not switch back), which changed the next test's
+    ``reverse()`` (to /en/…) and its messages: an order-dependent failure seen before."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
