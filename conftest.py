@@ -45,6 +45,18 @@ def _guarded_mailers(django_test_environment):
 
 
 @pytest.fixture(autouse=True)
+def _site_language():
+    """Every test starts in the site's language. A request under /en/ leaves English active in
+    the thread (LocaleMiddleware does not switch back), which changed the next test's
+    ``reverse()`` (to /en/…) and its messages: an order-dependent failure seen before."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
@@ -61,15 +73,9 @@ def _second_factor_on_force_login(monkeypatch):
     def force_login(self, user, backend=None):
         original(self, user, backend)
         if user.is_staff:
-            from django_otp import DEVICE_ID_SESSION_KEY
+            from tests.browser.helpers import pass_second_factor
 
-            from accounts.models import TOTPDevice
-
-            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-            device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
-            session = self.session
-            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-            session.save()
+            pass_second_factor(self, user)
 
     monkeypatch.setattr(Client, "force_login", force_login)
 

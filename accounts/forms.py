@@ -51,13 +51,37 @@ class SecondFactorForm(forms.Form):
         help_text=_("Sechsstelliger Code aus der Authenticator-App oder ein Sicherungscode."),
     )
 
-    def __init__(self, *args, devices, **kwargs):
+    def __init__(self, *args, devices, request=None, limit_scope: str = "", **kwargs):
+        """``limit_scope`` (with ``request``): the sign-in limiter's growing delay per account
+        and client applies on top of django-otp's own per-device throttling."""
         super().__init__(*args, **kwargs)
         self.devices = devices
         self.device = None
+        self.request = request
+        self.limit_scope = limit_scope if request is not None and devices else ""
+        if devices and not any(device.confirmed for device in devices):
+            # At enrolment there are no backup codes yet.
+            self.fields["code"].help_text = _("Sechsstelliger Code aus der Authenticator-App.")
 
     def clean_code(self):
         code = "".join(self.cleaned_data["code"].split())
+        if not self.limit_scope:
+            return self._verify(code)
+        account = self.devices[0].user.get_username()
+        limit = {"account": account, "request": self.request}
+        wait = limiter.wait_seconds(self.limit_scope, budget=False, **limit)
+        if wait:
+            raise too_many_attempts(wait)
+        try:
+            code = self._verify(code)
+        except forms.ValidationError as error:
+            if error.code == "invalid":
+                limiter.record_failure(self.limit_scope, **limit)
+            raise
+        limiter.reset(self.limit_scope, **limit)
+        return code
+
+    def _verify(self, code: str) -> str:
         for device in self.devices:
             allowed, _info = device.verify_is_allowed()
             if not allowed:

@@ -67,15 +67,16 @@ def _remaining(state, cap: int, now: float) -> int:
     return max(0, int(last + _delay(failures, cap) - now + 0.999))
 
 
-def wait_seconds(scope: str, *, account: str, request) -> int:
+def wait_seconds(scope: str, *, account: str, request, budget: bool = True) -> int:
     """Seconds before this client may try this account again (0: go ahead).
 
-    Also spends one unit of the client's per-minute budget of checks. Fails open.
+    With ``budget`` (a password check) it also spends one unit of the client's per-minute budget
+    of checks; a second-factor code costs no hashing and passes ``budget=False``. Fails open.
     """
     now = time.time()
     client = client_hash(request)
     pair_key, account_key = _keys(scope, account, client)
-    slot = _slot_seconds()
+    slot = _slot_seconds() if budget else None
     try:
         if slot is not None:
             # Each client's slots start at its own offset, so many clients do not hash in step.

@@ -1,18 +1,196 @@
-"""The accounts app's part of the registry: staff members' second factor."""
+"""The accounts app's part of the registry: user accounts, sign-in and sessions, including the
+records Django's own apps keep (auth, sessions, admin history, django-otp's backup codes)."""
 
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from privacy.registry import Holder, registry
+from privacy.registry import (
+    Holder,
+    LegalBasis,
+    NoPersonalData,
+    Period,
+    ProcessingActivity,
+    RetentionRule,
+    registry,
+)
+
+ACTIVITY = "user-accounts"
+
+
+def _find_sessions(address: str):
+    """Sessions signed in as a user with this address (a session names only the user's id)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.sessions.models import Session
+
+    ids = {
+        str(pk)
+        for pk in get_user_model()
+        .objects.filter(email__iexact=address)
+        .values_list("pk", flat=True)
+    }
+    live = Session.objects.filter(expire_date__gt=timezone.now())
+    keys = [s.session_key for s in live.iterator() if s.get_decoded().get("_auth_user_id") in ids]
+    return Session.objects.filter(session_key__in=keys)
+
+
+def _find_log_entries(address: str):
+    """Admin history written by this person, or naming them (str(obj) is often an address)."""
+    from django.contrib.admin.models import LogEntry
+
+    return LogEntry.objects.filter(
+        Q(user__email__iexact=address)
+        | Q(object_repr__icontains=address)
+        | Q(change_message__icontains=address)
+    )
+
+
+def _erase_users(rows) -> int:
+    """Delete the person's account; a staff account stays until a superuser removes it (it is
+    needed for the admin's access records while the person works here)."""
+    deleted, _per_model = rows.filter(is_staff=False, is_superuser=False).delete()
+    return deleted
+
 
 registry.register(
+    ProcessingActivity(
+        key=ACTIVITY,
+        name=_("Benutzerkonten, Anmeldung und Sitzungen"),
+        purpose=_(
+            "Anmeldung der Mitarbeiter im Verwaltungsbereich und der Benutzer von OPTIGEM CX "
+            "mit Passwort und zweitem Faktor, damit nur befugte Personen personenbezogene "
+            "Daten erreichen (Abschnitt 6); Verlauf der Änderungen im Verwaltungsbereich."
+        ),
+        legal_basis=(LegalBasis.CONTRACT, LegalBasis.LEGITIMATE_INTERESTS),
+        data_categories=(
+            _("Benutzername, E-Mail-Adresse, Name, Passwort (nur als Hash), letzte Anmeldung"),
+            _("Schlüssel der Authenticator-App (verschlüsselt) und Sicherungscodes"),
+            _("Sitzung: Nummer des Benutzerkontos und Ablaufzeit"),
+            _("Verlauf im Verwaltungsbereich: Zeitpunkt, Aktion, Bezeichnung des Datensatzes"),
+        ),
+        data_subjects=(
+            _("Mitarbeiterinnen und Mitarbeiter der OPTIGEM GmbH"),
+            _("Benutzer von OPTIGEM CX"),
+        ),
+        origin=_("bei der Einrichtung des Kontos und bei jeder Anmeldung"),
+        recipients=(_("zuständige Mitarbeiter der OPTIGEM GmbH"),),
+        retention=_(
+            "Konten bis zu ihrer Löschung (Cloud-Konten mit der Organisation oder auf Wunsch, "
+            "Mitarbeiterkonten beim Ausscheiden); Sitzungen bis einen Tag nach ihrem Ablauf; "
+            "der Verlauf im Verwaltungsbereich 30 Tage"
+        ),
+        retention_rules=(
+            RetentionRule(
+                key="accounts-sessions-expired",
+                holder="sessions.Session",
+                trigger="expire_date",
+                period=Period(days=1),
+                description=_("Abgelaufene Sitzungen werden am Tag nach ihrem Ablauf gelöscht."),
+            ),
+            RetentionRule(
+                key="accounts-admin-history",
+                holder="admin.LogEntry",
+                trigger="action_time",
+                period=Period(days=30),
+                description=_(
+                    "Der Verlauf im Verwaltungsbereich (Letzte Aktionen) wird nach 30 Tagen "
+                    "gelöscht; das Zugriffsprotokoll hält Änderungen ohne Klartext fest."
+                ),
+            ),
+            RetentionRule(
+                key="accounts-pending-second-factor",
+                holder="accounts.TOTPDevice",
+                trigger="created_at",
+                period=Period(days=1),
+                condition=lambda rows: rows.filter(confirmed=False),
+                description=_(
+                    "Nicht abgeschlossene Einrichtungen einer Authenticator-App werden nach "
+                    "einem Tag gelöscht."
+                ),
+            ),
+            RetentionRule(
+                key="accounts-orphaned",
+                holder="auth.User",
+                trigger="date_joined",
+                period=Period(months=1),
+                condition=lambda rows: rows.filter(
+                    is_staff=False,
+                    is_superuser=False,
+                    cloud_account__isnull=True,
+                    cloud_memberships__isnull=True,
+                ),
+                description=_(
+                    "Konten, mit denen man sich nirgends mehr anmelden kann (weder Mitarbeiter "
+                    "noch Cloud-Benutzer), werden einen Monat nach ihrer Anlage gelöscht."
+                ),
+            ),
+        ),
+        policy_section="6",
+    ),
+    Holder(
+        model="auth.User",
+        activity=ACTIVITY,
+        email_fields=("email",),
+        export_fields=(
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "date_joined",
+            "last_login",
+            "is_staff",
+        ),
+        editable_fields=("first_name", "last_name"),
+        erase=_erase_users,
+        description=_("Benutzerkonto (Mitarbeiterkonten löscht ein Superuser beim Ausscheiden)"),
+    ),
+    Holder(
+        model="sessions.Session",
+        activity=ACTIVITY,
+        email_fields=(),
+        find=_find_sessions,
+        export_fields=("expire_date",),
+        description=_("Laufende Anmeldungen (beim Löschen abgemeldet)"),
+    ),
+    Holder(
+        model="admin.LogEntry",
+        activity=ACTIVITY,
+        email_fields=("user__email",),
+        find=_find_log_entries,
+        export_fields=("action_time", "object_repr", "change_message"),
+        description=_("Verlauf im Verwaltungsbereich (30 Tage)"),
+    ),
     Holder(
         model="accounts.TOTPDevice",
-        activity="staff-access",
+        activity=ACTIVITY,
         email_fields=("user__email",),
         export_fields=("name", "confirmed", "created_at", "last_used_at"),
         description=_(
-            "Authenticator-App einer Mitarbeiterin oder eines Mitarbeiters (Schlüssel "
-            "verschlüsselt; gelöscht mit dem Konto oder beim Zurücksetzen)"
+            "Authenticator-App (Schlüssel verschlüsselt; gelöscht mit dem Konto oder beim "
+            "Zurücksetzen)"
         ),
+    ),
+    Holder(
+        model="otp_static.StaticDevice",
+        activity=ACTIVITY,
+        email_fields=("user__email",),
+        export_fields=("name", "created_at", "last_used_at"),
+        description=_("Sicherungscodes für den zweiten Faktor (gelöscht mit dem Konto)"),
+    ),
+    Holder(
+        model="otp_static.StaticToken",
+        activity=ACTIVITY,
+        email_fields=("device__user__email",),
+        # The codes themselves are credentials: the export counts them, never shows them.
+        export_fields=("device",),
+        description=_("Noch nicht benutzte Sicherungscodes (ein benutzter Code wird gelöscht)"),
+    ),
+    NoPersonalData(
+        model="auth.Group",
+        reason=_("Namen der Mitarbeitergruppen und ihre Berechtigungen"),
+    ),
+    NoPersonalData(model="auth.Permission", reason=_("Berechtigungen, die Django anlegt")),
+    NoPersonalData(
+        model="contenttypes.ContentType", reason=_("Namen der Datenmodelle, die Django anlegt")
     ),
 )

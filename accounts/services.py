@@ -1,4 +1,4 @@
-"""Second factor for staff: enrolment, backup codes, reset."""
+"""Second factor for staff and CX users: enrolment, backup codes, reset."""
 
 from django.db import transaction
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -55,3 +55,15 @@ def second_factor_reset(*, actor, user) -> int:
 
 def has_confirmed_device(*, user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def confirmed_devices(*, user) -> list:
+    """What the code step accepts: the user's confirmed authenticator and backup codes."""
+    return [
+        *TOTPDevice.objects.filter(user=user, confirmed=True),
+        *StaticDevice.objects.filter(user=user, confirmed=True),
+    ]
+
+
+def backup_codes_left(*, user) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()

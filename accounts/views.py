@@ -1,6 +1,5 @@
 """The admin's second step: enrol an authenticator app, or enter a code."""
 
-import segno
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -9,11 +8,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_otp import login as otp_login
-from django_otp.plugins.otp_static.models import StaticDevice
 
 from . import services
 from .forms import SecondFactorForm
-from .models import TOTPDevice
 
 
 def _staff_only(request):
@@ -40,11 +37,12 @@ def verify(request):
         return redirect(_next_url(request))
     if not services.has_confirmed_device(user=request.user):
         return redirect(f"{reverse('accounts:enrol')}?next={_next_url(request)}")
-    devices = [
-        *TOTPDevice.objects.filter(user=request.user, confirmed=True),
-        *StaticDevice.objects.filter(user=request.user, confirmed=True),
-    ]
-    form = SecondFactorForm(request.POST or None, devices=devices)
+    form = SecondFactorForm(
+        request.POST or None,
+        devices=services.confirmed_devices(user=request.user),
+        request=request,
+        limit_scope="admin-code",
+    )
     if request.method == "POST" and form.is_valid():
         otp_login(request, form.device)
         return redirect(_next_url(request))
@@ -71,7 +69,6 @@ def enrol(request):
             "accounts/backup_codes.html",
             _context(request, codes=codes, title=_("Sicherungscodes")),
         )
-    qr = segno.make(device.config_url, error="m")
     return render(
         request,
         "accounts/enrol.html",
@@ -79,7 +76,7 @@ def enrol(request):
             request,
             form=form,
             title=_("Zweiten Faktor einrichten"),
-            qr_svg=qr.svg_inline(scale=5, title=_("QR-Code für die Authenticator-App")),
+            qr_svg=device.qr_svg(title=_("QR-Code für die Authenticator-App")),
             config_url=device.config_url,
             secret=device.secret_b32,
         ),

@@ -47,7 +47,6 @@ from django.test.utils import (  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from cloud import crypto  # noqa: E402
-from cloud.access import OTP_SESSION_KEY  # noqa: E402
 from cloud.models import (  # noqa: E402
     Account,
     Membership,
@@ -57,6 +56,7 @@ from cloud.models import (  # noqa: E402
     Role,
     Status,
 )
+from tests.browser.helpers import pass_second_factor  # noqa: E402
 
 BATCH = 5000
 
@@ -202,9 +202,7 @@ def main() -> None:
         )
         client = Client()
         client.force_login(user)
-        session = client.session
-        session[OTP_SESSION_KEY] = True
-        session.save()
+        pass_second_factor(client, user)
         target = f"org-{args.orgs // 2}"
         print(
             f"database: {connection.vendor}; organisation {target}; {args.requests} requests each"

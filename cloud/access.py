@@ -2,8 +2,9 @@
 
 ``tenant_view`` is the one gate for every page under ``/cx/<org>/``: it 404s for anyone who is
 not a member (and for a role the page is not for, so nobody learns what exists elsewhere),
-demands the second factor of administrators, refuses changes to a cancelled organisation, and
-runs the view inside ``tenant_scope`` so that every query is limited to the organisation.
+demands the second factor of administrators (django-otp's ``is_verified()``, as for staff),
+refuses changes to a cancelled organisation, and runs the view inside ``tenant_scope`` so that
+every query is limited to the organisation.
 """
 
 from collections.abc import Callable, Iterable
@@ -20,7 +21,6 @@ from django.utils.http import urlencode
 from .models import Membership, Organisation, Role
 from .tenancy import Tenant, tenant_scope
 
-OTP_SESSION_KEY = "cloud_otp_verified"
 ALL_ROLES = frozenset(Role.values)
 
 
@@ -34,6 +34,12 @@ class TenantRequest(HttpRequest):
 
 def login_url() -> str:
     return reverse("cloud:login")
+
+
+def _verified(request: HttpRequest) -> bool:
+    """The session passed the second factor (django-otp's OTPMiddleware names the device)."""
+    verified = getattr(request.user, "is_verified", None)
+    return bool(verified and verified())
 
 
 def tenant_view(
@@ -53,9 +59,9 @@ def tenant_view(
             )
             if membership is None or membership.role not in allowed:
                 raise Http404
-            if membership.is_admin and not request.session.get(OTP_SESSION_KEY):
+            if membership.is_admin and not _verified(request):
                 return redirect(
-                    reverse("cloud:totp_setup") + "?" + urlencode({"next": request.path})
+                    reverse("cloud:second_factor") + "?" + urlencode({"next": request.path})
                 )
             organisation = membership.organisation
             if (

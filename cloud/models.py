@@ -18,7 +18,9 @@ from .tenancy import TenantManager
 ERASURE_DELAY = relativedelta(months=1)
 REMINDER_BEFORE = relativedelta(weeks=1)
 MAX_AMOUNT = Decimal("100000.00")
-RESERVED_SLUGS = frozenset({"anmelden", "abmelden", "konto", "api", "einladung", "en", "de"})
+RESERVED_SLUGS = frozenset(
+    {"anmelden", "abmelden", "konto", "api", "einladung", "passwort-vergessen", "en", "de"}
+)
 
 
 class Role(models.TextChoices):
@@ -148,17 +150,12 @@ class Membership(models.Model):
 
 
 class Account(models.Model):
-    """A user's cloud profile: display name and the second factor (TOTP, RFC 6238)."""
+    """A user's cloud profile: the display name (the second factor is accounts.TOTPDevice)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cloud_account"
     )
     name = models.CharField(_("Name"), max_length=200)
-    totp_secret = models.TextField(_("TOTP-Schlüssel (verschlüsselt)"), blank=True)
-    totp_confirmed_at = models.DateTimeField(
-        _("Zwei-Faktor eingerichtet am"), null=True, blank=True
-    )
-    totp_last_step = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
 
     class Meta:
@@ -167,10 +164,6 @@ class Account(models.Model):
 
     def __str__(self):
         return self.name
-
-    @property
-    def has_totp(self) -> bool:
-        return self.totp_confirmed_at is not None
 
     @property
     def email(self) -> str:

@@ -116,7 +116,7 @@ registry.register(
         model="cloud.Account",
         activity=ACTIVITY,
         email_fields=("user__email",),
-        export_fields=("name", "email", "created_at", "totp_confirmed_at"),
+        export_fields=("name", "email", "created_at"),
         editable_fields=("name",),
         erase=_erase_accounts,
         description=_("Cloud-Benutzerkonten"),

@@ -27,7 +27,7 @@ from privacy.audit import audit_log
 from privacy.models import AuditAction
 from privacy.registry import MailKind, normalise_email, registry
 
-from . import crypto, throttle, totp
+from . import crypto
 from .models import (
     REVIEW_ROLES,
     Account,
@@ -469,44 +469,6 @@ def api_token_authenticate(key: str) -> ApiToken | None:
     if token is not None:
         ApiToken.all_tenants.filter(pk=token.pk).update(last_used_at=timezone.now())
     return token
-
-
-# Two-factor authentication
-
-
-def totp_pending_secret(*, account) -> str:
-    """The unconfirmed secret to show for the authenticator app (made on first use, then kept,
-    so a mistyped code does not invalidate what the app already holds)."""
-    if account.totp_secret:
-        return crypto.decrypt(account.totp_secret)
-    secret = totp.new_secret()
-    account.totp_secret = crypto.encrypt(secret)
-    account.totp_confirmed_at = None
-    account.totp_last_step = 0
-    account.save(update_fields=["totp_secret", "totp_confirmed_at", "totp_last_step"])
-    return secret
-
-
-def totp_check(*, account, code: str, now: datetime | None = None) -> bool:
-    """Accept a current code once; on first success the second factor counts as set up."""
-    now = now or timezone.now()
-    subject = str(account.pk)
-    if not account.totp_secret or throttle.blocked("totp", subject):
-        return False
-    step = totp.matching_step(
-        crypto.decrypt(account.totp_secret),
-        code,
-        timestamp=now.timestamp(),
-        after_step=account.totp_last_step,
-    )
-    if step is None:
-        throttle.record_failure("totp", subject)
-        return False
-    throttle.reset("totp", subject)
-    account.totp_last_step = step
-    account.totp_confirmed_at = account.totp_confirmed_at or now
-    account.save(update_fields=["totp_last_step", "totp_confirmed_at"])
-    return True
 
 
 # Cancellation and erasure

@@ -1,3 +1,4 @@
+from django.contrib.auth.decorators import login_required
 from django.urls import path
 
 from . import api, views
@@ -9,8 +10,29 @@ urlpatterns = [
     path("anmelden/", views.sign_in, name="login"),
     path("anmelden/code/", views.sign_in_code, name="login_code"),
     path("abmelden/", views.sign_out, name="logout"),
+    path("passwort-vergessen/", views.PasswordReset.as_view(), name="password_reset"),
+    path(
+        "passwort-vergessen/gesendet/",
+        views.PasswordResetDone.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "passwort-vergessen/<uidb64>/<token>/",
+        views.PasswordResetConfirm.as_view(),
+        name="password_reset_confirm",
+    ),
     path("konto/", views.profile, name="profile"),
-    path("konto/zwei-faktor/", views.totp_setup, name="totp_setup"),
+    path(
+        "konto/passwort/",
+        login_required(views.PasswordChange.as_view(), login_url="cloud:login"),
+        name="password_change",
+    ),
+    path("konto/zwei-faktor/", views.second_factor_setup, name="second_factor"),
+    path(
+        "konto/zwei-faktor/sicherungscodes/",
+        views.backup_codes_renew,
+        name="backup_codes_renew",
+    ),
     path("einladung/", views.invitation_accept, name="invitation_accept"),
     path("einladung/<str:token>/", views.invitation_open, name="invitation_open"),
     path("api/v1/", api.openapi, name="api_root"),

@@ -3,20 +3,28 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+
+from accounts import services as second_factor
+from accounts.forms import SecondFactorForm
+from privacy.ratelimit import TOO_MANY_MESSAGE, client_over_limit
 
 from . import export as cloud_export
-from . import forms, selectors, services, totp
-from .access import OTP_SESSION_KEY, TenantRequest, login_url, object_action, tenant_view
+from . import forms, selectors, services
+from .access import TenantRequest, login_url, object_action, tenant_view
 from .models import (
     ADMIN_ROLES,
     REVIEW_ROLES,
@@ -29,6 +37,7 @@ from .models import (
     Role,
     Status,
 )
+from .tokens import password_reset_token
 
 PENDING_SESSION_KEY = "cloud_pending_user"
 INVITATION_SESSION_KEY = "cloud_invitation"
@@ -55,7 +64,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.user
         next_url = _safe_next(request, reverse("cloud:organisations"))
-        if user.cloud_account.has_totp:
+        if second_factor.has_confirmed_device(user=user):
             request.session.cycle_key()
             request.session[PENDING_SESSION_KEY] = user.pk
             return redirect(reverse("cloud:login_code") + "?" + urlencode({"next": next_url}))
@@ -64,20 +73,30 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     return render(request, "cloud/sign_in.html", {"form": form})
 
 
+def _code_form(request: HttpRequest, user) -> SecondFactorForm:
+    return SecondFactorForm(
+        request.POST or None,
+        devices=second_factor.confirmed_devices(user=user),
+        request=request,
+        limit_scope="cx-code",
+    )
+
+
 def sign_in_code(request: HttpRequest) -> HttpResponse:
+    """The second step after the password: a code from the app or a backup code."""
     pending = request.session.get(PENDING_SESSION_KEY)
     account = Account.objects.select_related("user").filter(user_id=pending).first()
     if account is None:
         return redirect(login_url())
-    form = forms.CodeForm(request.POST or None)
+    form = _code_form(request, account.user)
     if request.method == "POST" and form.is_valid():
-        if services.totp_check(account=account, code=form.cleaned_data["code"]):
-            del request.session[PENDING_SESSION_KEY]
-            login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
-            request.session[OTP_SESSION_KEY] = True
-            return redirect(_safe_next(request, reverse("cloud:organisations")))
-        form.add_error("code", _("Der Code ist falsch oder abgelaufen."))
-    return render(request, "cloud/sign_in_code.html", {"form": form})
+        del request.session[PENDING_SESSION_KEY]
+        login(request, account.user, backend="django.contrib.auth.backends.ModelBackend")
+        otp_login(request, form.device)
+        return redirect(_safe_next(request, reverse("cloud:organisations")))
+    return render(
+        request, "cloud/sign_in_code.html", {"form": form, "next": _safe_next(request, "")}
+    )
 
 
 @require_POST
@@ -99,31 +118,62 @@ def organisations(request: HttpRequest) -> HttpResponse:
     return render(request, "cloud/organisations.html", {"memberships": memberships})
 
 
-@login_required(login_url="cloud:login")
-def totp_setup(request: HttpRequest) -> HttpResponse:
-    """Set up the second factor, or confirm it for this session if it is set up already."""
-    account = _cloud_account(request)
-    form = forms.CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if services.totp_check(account=account, code=form.cleaned_data["code"]):
-            request.session[OTP_SESSION_KEY] = True
-            messages.success(request, _("Die Zwei-Faktor-Anmeldung ist aktiv."))
-            return redirect(_safe_next(request, reverse("cloud:organisations")))
-        form.add_error("code", _("Der Code ist falsch oder abgelaufen."))
-    secret = None
-    if not account.has_totp:
-        secret = services.totp_pending_secret(account=account)
+def _backup_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse:
     return render(
         request,
-        "cloud/totp_setup.html",
+        "cloud/backup_codes.html",
+        {"codes": codes, "next": _safe_next(request, reverse("cloud:organisations"))},
+    )
+
+
+@login_required(login_url="cloud:login")
+def second_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Set up the second factor (QR code, then its first code and 10 backup codes shown once),
+    or pass it for this session if it is set up already."""
+    _cloud_account(request)
+    next_url = _safe_next(request, reverse("cloud:organisations"))
+    if request.user.is_verified():
+        return redirect(next_url)
+    if second_factor.has_confirmed_device(user=request.user):
+        form = _code_form(request, request.user)
+        if request.method == "POST" and form.is_valid():
+            otp_login(request, form.device)
+            return redirect(next_url)
+        return render(
+            request, "cloud/second_factor.html", {"form": form, "next": _safe_next(request, "")}
+        )
+    device = second_factor.totp_device_pending(user=request.user)
+    form = SecondFactorForm(
+        request.POST or None, devices=[device], request=request, limit_scope="cx-code"
+    )
+    if request.method == "POST" and form.is_valid():
+        codes = second_factor.totp_device_confirm(device=device)
+        otp_login(request, device)
+        return _backup_codes_page(request, codes)
+    return render(
+        request,
+        "cloud/second_factor.html",
         {
             "form": form,
-            "secret": secret,
-            "uri": secret
-            and totp.provisioning_uri(secret, account=account.email, issuer="OPTIGEM CX"),
             "next": _safe_next(request, ""),
+            "enrol": True,
+            "qr_svg": device.qr_svg(title=_("QR-Code für die Authenticator-App")),
+            "config_url": device.config_url,
+            "secret": device.secret_b32,
         },
     )
+
+
+@require_POST
+@login_required(login_url="cloud:login")
+def backup_codes_renew(request: HttpRequest) -> HttpResponse:
+    """New backup codes (the old ones stop working), only in a session that passed the factor."""
+    if not request.user.is_verified():
+        return redirect(
+            reverse("cloud:second_factor") + "?" + urlencode({"next": reverse("cloud:profile")})
+        )
+    codes = second_factor.backup_codes_create(user=request.user)
+    return _backup_codes_page(request, codes)
 
 
 @login_required(login_url="cloud:login")
@@ -139,7 +189,16 @@ def profile(request: HttpRequest) -> HttpResponse:
             logout(request)
             messages.success(request, _("Ihr Konto wurde gelöscht."))
             return redirect(login_url())
-    return render(request, "cloud/profile.html", {"account": account, "form": form})
+    return render(
+        request,
+        "cloud/profile.html",
+        {
+            "account": account,
+            "form": form,
+            "has_second_factor": second_factor.has_confirmed_device(user=request.user),
+            "backup_codes_left": second_factor.backup_codes_left(user=request.user),
+        },
+    )
 
 
 def invitation_open(request: HttpRequest, token: str) -> HttpResponse:
@@ -459,3 +518,76 @@ def cancellation(request: TenantRequest) -> HttpResponse:
             messages.success(request, _("Der Dienst ist gekündigt."))
         return redirect("cloud:cancellation", org=organisation.slug)
     return render(request, "cloud/cancellation.html", {"form": form, "organisation": organisation})
+
+
+# Password reset ("Passwort vergessen") and change
+
+
+def reset_link_lifetime() -> str:
+    """CLOUD_PASSWORD_RESET_TIMEOUT in words, for every text that mentions it."""
+    minutes = max(1, settings.CLOUD_PASSWORD_RESET_TIMEOUT // 60)
+    if minutes % 60:
+        return ngettext("eine Minute", "%(count)d Minuten", minutes) % {"count": minutes}
+    hours = minutes // 60
+    return ngettext("eine Stunde", "%(count)d Stunden", hours) % {"count": hours}
+
+
+class LinkLifetimeMixin:
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "valid_for": reset_link_lifetime()}
+
+
+class PasswordReset(LinkLifetimeMixin, auth_views.PasswordResetView):
+    """The same answer for any address; a link (an hour, once) only to an existing CX user."""
+
+    form_class = forms.CloudPasswordResetForm
+    template_name = "cloud/password_reset.html"
+    email_template_name = "cloud/mail/password_reset.txt"
+    subject_template_name = "cloud/mail/password_reset_subject.txt"
+    token_generator = password_reset_token
+    success_url = reverse_lazy("cloud:password_reset_done")
+
+    def form_valid(self, form):
+        if client_over_limit(
+            self.request,
+            scope="cx-password-reset",
+            limit=settings.CLOUD_PASSWORD_RESET_RATE_LIMIT,
+            window=settings.CLOUD_PASSWORD_RESET_RATE_LIMIT_WINDOW,
+            cache_alias=settings.CONTACT_RATE_LIMIT_CACHE,
+        ):
+            form.add_error(None, TOO_MANY_MESSAGE)
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        # Links start from SITE_URL, never from the request's Host header.
+        self.extra_email_context = {
+            "site_url": settings.SITE_URL,
+            "valid_for": reset_link_lifetime(),
+        }
+        return super().form_valid(form)
+
+
+class PasswordResetDone(LinkLifetimeMixin, auth_views.PasswordResetDoneView):
+    template_name = "cloud/password_reset_done.html"
+
+
+class PasswordResetConfirm(SuccessMessageMixin, auth_views.PasswordResetConfirmView):
+    """The new password ends every session of the user: Django checks each session against
+    the password hash, so the old ones are signed out on their next request."""
+
+    template_name = "cloud/password_reset_confirm.html"
+    token_generator = password_reset_token
+    success_url = reverse_lazy("cloud:login")
+    success_message = gettext_lazy(
+        "Ihr neues Passwort ist gespeichert. Bitte melden Sie sich damit an."
+    )
+
+
+class PasswordChange(SuccessMessageMixin, auth_views.PasswordChangeView):
+    """Keeps this session (update_session_auth_hash) and ends every other one of the user."""
+
+    template_name = "cloud/password_change.html"
+    success_url = reverse_lazy("cloud:profile")
+    success_message = gettext_lazy(
+        "Ihr Passwort ist geändert. Auf allen anderen Geräten sind Sie jetzt abgemeldet."
+    )

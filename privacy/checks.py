@@ -1,4 +1,5 @@
-"""System checks that keep the registry complete: every model of a project app is declared."""
+"""System checks that keep the registry complete: every model of every installed app (the
+project's, Django's own and third-party ones) is declared."""
 
 from pathlib import Path
 
@@ -18,6 +19,14 @@ def project_app_configs():
             yield config
 
 
+def _declared_in(config) -> str:
+    """Where a model's declaration belongs: its app's privacy.py; for an app that is not the
+    project's (Django's own, a third-party one), the privacy.py of the app that uses it."""
+    if config in set(project_app_configs()):
+        return f"{config.name}/privacy.py"
+    return "the privacy.py of the project app that uses it (e.g. accounts/privacy.py)"
+
+
 def _lookup_exists(model, lookup: str) -> bool:
     for name in lookup.split("__"):
         try:
@@ -32,7 +41,7 @@ def _lookup_exists(model, lookup: str) -> bool:
 def check_models_declared(app_configs=None, **kwargs):
     errors = []
     declared = registry.holders.keys() | registry.no_personal_data.keys()
-    for config in project_app_configs():
+    for config in apps.get_app_configs():
         for model in config.get_models():
             label = model._meta.label
             if label not in declared:
@@ -40,7 +49,7 @@ def check_models_declared(app_configs=None, **kwargs):
                     Error(
                         f"Model {label} is declared neither as a personal-data holder nor "
                         "as holding no personal data.",
-                        hint=f"Declare it in {config.name}/privacy.py with Holder(...) "
+                        hint=f"Declare it in {_declared_in(config)} with Holder(...) "
                         "or NoPersonalData(...).",
                         obj=model,
                         id="privacy.E001",

@@ -75,7 +75,7 @@ registry.register(
     Cookie(
         name="sessionid",
         provider=_("OPTIGEM GmbH (diese Website)"),
-        purpose=_("Anmeldung der Mitarbeiter im Verwaltungsbereich; nur nach einer Anmeldung"),
+        purpose=_("Anmeldung im Verwaltungsbereich und bei OPTIGEM CX; nur nach einer Anmeldung"),
         category=CookieCategory.NECESSARY,
         lifetime=Period(days=14),
         legal_basis=LegalBasis.TDDDG_NECESSARY,

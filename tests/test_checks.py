@@ -24,6 +24,20 @@ def test_an_undeclared_model_fails_manage_py_check(monkeypatch):
         call_command("check")
 
 
+@pytest.mark.parametrize(
+    ("table", "label"),
+    [
+        ("holders", "sessions.Session"),  # Django's own app
+        ("holders", "otp_static.StaticToken"),  # a third-party app
+        ("holders", "retention_app.Voucher"),  # the test app
+    ],
+)
+def test_an_undeclared_model_of_any_installed_app_fails_the_check(monkeypatch, table, label):
+    monkeypatch.delitem(getattr(registry, table), label)
+    errors = check_models_declared()
+    assert [(e.id, e.obj._meta.label) for e in errors] == [("privacy.E001", label)]
+
+
 def test_a_holder_naming_an_unknown_field_is_reported(monkeypatch):
     broken = Holder(
         model="privacy.AuditEntry",

@@ -32,6 +32,9 @@ def test_enrolment_then_sign_in_with_a_backup_code(chromium, live_server, settin
     base = live_server.url
     context = chromium.new_context(viewport={"width": width, "height": 844})
     page = context.new_page()
+    missing, problems = [], []
+    page.on("response", lambda r: r.status == 404 and missing.append(r.url))
+    page.on("console", lambda m: m.type == "error" and problems.append((m.text, m.location)))
     try:
         password_step(page, base, username)
         page.wait_for_url(f"{base}/admin/zweiter-faktor/einrichten/**")
@@ -67,3 +70,5 @@ def test_enrolment_then_sign_in_with_a_backup_code(chromium, live_server, settin
         assert fits_width(page)
     finally:
         context.close()
+    # Every resource the pages load exists, and the console stays clean.
+    assert (missing, problems) == ([], [])

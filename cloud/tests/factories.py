@@ -13,9 +13,9 @@ from django.utils import timezone
 from pypdf import PdfWriter
 
 from cloud import services
-from cloud.access import OTP_SESSION_KEY
 from cloud.models import Account, Membership, Organisation, Project, Receipt, Role
 from cloud.validators import PDF
+from tests.browser.helpers import pass_second_factor
 
 PASSWORD = "ein-langes-Passwort-2024"
 _serial = count(1)
@@ -119,7 +119,5 @@ def sign_in(client, user, *, second_factor: bool = True):
     """Sign the user in as the login flow would, including a confirmed second factor."""
     client.force_login(user)
     if second_factor:
-        session = client.session
-        session[OTP_SESSION_KEY] = True
-        session.save()
+        pass_second_factor(client, user)
     return client

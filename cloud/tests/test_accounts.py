@@ -1,47 +1,25 @@
-"""Sign-in with e-mail and password, TOTP for administrators, invitations, own account."""
+"""Sign-in with e-mail and password, the second factor for administrators, invitations, own
+account."""
 
-import base64
 import re
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from cloud import crypto, services, totp
-from cloud.models import Account, Invitation, Membership, Receipt, Role
+from accounts.models import TOTPDevice
+from accounts.services import totp_device_confirm, totp_device_pending
+from cloud import services
+from cloud.models import Invitation, Membership, Receipt, Role
 from privacy.registry import MailGuard, registry
+from tests.browser.helpers import totp_code
 
 from .factories import PASSWORD, make_member, make_organisation, make_receipt, make_user, sign_in
 
 pytestmark = pytest.mark.django_db
-
-
-# RFC 6238, appendix B (SHA-1 seed "12345678901234567890"), eight digits there, six here.
-RFC_SECRET = base64.b32encode(b"12345678901234567890").decode()
-
-
-@pytest.mark.parametrize(
-    ("timestamp", "eight_digits"),
-    [
-        (59, "94287082"),
-        (1111111109, "07081804"),
-        (1234567890, "89005924"),
-        (2000000000, "69279037"),
-    ],
-)
-def test_totp_matches_the_rfc_6238_test_vectors(timestamp, eight_digits):
-    assert totp.code_at(RFC_SECRET, timestamp) == eight_digits[-6:]
-
-
-def test_a_totp_code_works_once_and_only_near_its_time():
-    secret = totp.new_secret()
-    code = totp.code_at(secret, 1_000_000)
-    step = totp.matching_step(secret, code, timestamp=1_000_000)
-    assert step is not None
-    assert totp.matching_step(secret, code, timestamp=1_000_000, after_step=step) is None
-    assert totp.matching_step(secret, code, timestamp=1_000_000 + 120) is None
 
 
 def _sign_in(client, email, password=PASSWORD):
@@ -66,38 +44,85 @@ def test_a_staff_account_without_cloud_profile_cannot_sign_in_to_the_cloud(clien
     assert "falsch" in _sign_in(client, "staff@optigem.com").content.decode()
 
 
-def test_administrators_must_set_up_and_use_a_second_factor(client):
+def no_otp_throttle(settings):
+    """A wrong code, then at once the right one (django-otp's throttling has its own test)."""
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    settings.OTP_STATIC_THROTTLE_FACTOR = 0
+
+
+def test_administrators_must_set_up_and_use_a_second_factor(client, settings):
+    no_otp_throttle(settings)
     admin = make_member(organisation=make_organisation(), role=Role.ADMIN)
     tokens_url = reverse("cloud:tokens", kwargs={"org": admin.organisation.slug})
     _sign_in(client, admin.user.email)
     response = client.get(tokens_url)
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("cloud:totp_setup"))
-    page = client.get(response["Location"])
+    setup_url = response["Location"]
+    assert setup_url.startswith(reverse("cloud:second_factor"))
+    page = client.get(setup_url)
+    html = page.content.decode()
+    assert "<svg" in html and "otpauth://totp/" in html  # the QR code, drawn on the server
     secret = page.context["secret"]
-    assert client.post(response["Location"], {"code": "000000"}).status_code == 200
-    code = totp.code_at(secret, timezone.now().timestamp())
-    assert (
-        client.post(response["Location"], {"code": code, "next": tokens_url})["Location"]
-        == tokens_url
-    )
+    wrong = client.post(setup_url, {"code": "000000"})
+    assert "Der Code stimmt nicht" in wrong.content.decode()
+    assert client.get(tokens_url).status_code == 302
+    done = client.post(setup_url, {"code": totp_code(secret), "next": tokens_url})
+    codes = done.context["codes"]
+    assert len(codes) == 10 and all(code in done.content.decode() for code in codes)
     assert client.get(tokens_url).status_code == 200
-    account = Account.objects.get(user=admin.user)
-    assert account.has_totp and secret not in account.totp_secret
-    assert crypto.decrypt(account.totp_secret) == secret
+    # The key is stored encrypted, in the same device model the staff use.
+    device = TOTPDevice.objects.get(user=admin.user, confirmed=True)
+    assert secret not in device.encrypted_key
+    assert device.secret_b32 == secret
 
     # A new session asks for the code at sign-in; a replayed code is refused.
     client.logout()
     response = _sign_in(client, admin.user.email)
     assert response["Location"].startswith(reverse("cloud:login_code"))
     assert client.get(tokens_url).status_code == 302
-    refused = client.post(reverse("cloud:login_code"), {"code": code})
-    assert "falsch" in refused.content.decode()
-    account.totp_last_step = totp.step_at(timezone.now().timestamp()) - 2
-    account.save()
-    fresh = totp.code_at(secret, timezone.now().timestamp())
-    assert client.post(reverse("cloud:login_code"), {"code": fresh}).status_code == 302
+    refused = client.post(reverse("cloud:login_code"), {"code": totp_code(secret)})
+    assert "Der Code stimmt nicht" in refused.content.decode()
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=device.last_t - 2)
+    ok = client.post(reverse("cloud:login_code"), {"code": totp_code(secret), "next": tokens_url})
+    assert ok["Location"] == tokens_url
     assert client.get(tokens_url).status_code == 200
+
+    # Without the phone: a backup code, once.
+    for attempt in ("first", "second"):
+        other = Client()
+        _sign_in(other, admin.user.email)
+        answer = other.post(reverse("cloud:login_code"), {"code": codes[0]})
+        if attempt == "first":
+            assert answer.status_code == 302
+            assert other.get(tokens_url).status_code == 200
+        else:
+            assert "Der Code stimmt nicht" in answer.content.decode()
+    profile = client.get(reverse("cloud:profile")).content.decode()
+    assert "noch 9 Codes übrig" in profile
+
+
+def test_wrong_codes_slow_down_the_code_step(client, settings):
+    no_otp_throttle(settings)  # only the sign-in limiter's delay counts here
+    admin = make_member(organisation=make_organisation(), role=Role.ADMIN)
+    totp_device_confirm(device=totp_device_pending(user=admin.user))
+    _sign_in(client, admin.user.email)
+    for _ in range(3):
+        wrong = client.post(reverse("cloud:login_code"), {"code": "123456"})
+        assert "Der Code stimmt nicht" in wrong.content.decode()
+    held = client.post(reverse("cloud:login_code"), {"code": "123456"})
+    assert "Zu viele Fehlversuche. Bitte warten Sie 1 Sekunde" in held.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_new_set_of_backup_codes_needs_the_second_factor(client):
+    member = make_member(organisation=make_organisation())
+    totp_device_confirm(device=totp_device_pending(user=member.user))
+    sign_in(client, member.user, second_factor=False)
+    response = client.post(reverse("cloud:backup_codes_renew"))
+    assert response["Location"].startswith(reverse("cloud:second_factor"))
+    sign_in(client, member.user)
+    renewed = client.post(reverse("cloud:backup_codes_renew"))
+    assert len(renewed.context["codes"]) == 10
 
 
 def _invite(client, admin, email="neu@example.org", role=Role.REVIEWER):
@@ -203,6 +228,11 @@ def test_unknown_user_sees_no_cloud_pages(client):
 def test_the_cloud_speaks_english_under_en(client):
     assert "Sign in to OPTIGEM CX" in client.get("/en/cx/anmelden/").content.decode()
     assert "Anmelden bei OPTIGEM CX" in client.get("/cx/anmelden/").content.decode()
+    assert "Forgotten your password?" in client.get("/en/cx/anmelden/").content.decode()
+    sign_in(client, make_member(organisation=make_organisation()).user, second_factor=False)
+    enrol = client.get("/en/cx/konto/zwei-faktor/").content.decode()
+    assert "Set up two-factor sign-in" in enrol and "Scan the QR code" in enrol
+    assert "Zwei-Faktor" not in enrol and "Sechsstellig" not in enrol
 
 
 def test_an_invitee_with_an_account_signs_in_and_then_joins(client):
@@ -230,32 +260,6 @@ def test_password_guessing_is_slowed_down_after_three_failures(client):
     response = _sign_in(client, member.user.email)
     assert "Zu viele Fehlversuche. Bitte warten Sie 1 Sekunde" in response.content.decode()
     assert "_auth_user_id" not in client.session
-
-
-def test_the_throttle_counts_across_processes_in_redis(redis_client, settings):
-    from django.core.cache import caches
-
-    from cloud import throttle
-
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": settings.REDIS_URL,
-            "KEY_PREFIX": "cloud-test",
-        }
-    }
-    subject = f"redis-{timezone.now().timestamp()}@example.org"
-    try:
-        for _ in range(throttle.MAX_FAILURES - 1):
-            throttle.record_failure("sign-in", subject)
-        assert not throttle.blocked("sign-in", subject)
-        throttle.record_failure("sign-in", subject)
-        assert throttle.blocked("sign-in", subject)
-        assert any(b"cloud:throttle" in key for key in redis_client.keys("cloud-test*"))
-        throttle.reset("sign-in", subject)
-        assert not throttle.blocked("sign-in", subject)
-    finally:
-        caches["default"].close()
 
 
 def test_optigem_sets_up_an_organisation_and_invites_its_main_administrator(

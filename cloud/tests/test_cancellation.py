@@ -10,6 +10,8 @@ from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import TOTPDevice
+from accounts.services import totp_device_confirm, totp_device_pending
 from cloud import services
 from cloud.models import (
     ERASURE_DELAY,
@@ -225,7 +227,7 @@ def test_the_erasure_takes_the_accounts_that_belong_to_no_other_organisation(cli
 
     doomed, other = make_organisation(), make_organisation()
     only_here = make_member(organisation=doomed, role=Role.MAIN_ADMIN).user
-    services.totp_pending_secret(account=only_here.cloud_account)
+    totp_device_confirm(device=totp_device_pending(user=only_here))
     both = make_member(organisation=doomed, role=Role.REVIEWER).user
     make_member(organisation=other, role=Role.SUBMITTER, user=both)
     staff = make_member(organisation=doomed, role=Role.ADMIN).user
@@ -239,6 +241,7 @@ def test_the_erasure_takes_the_accounts_that_belong_to_no_other_organisation(cli
     users = get_user_model().objects
     assert not users.filter(pk=only_here.pk).exists()
     assert not Account.objects.filter(user_id=only_here.pk).exists()
+    assert not TOTPDevice.objects.filter(user_id=only_here.pk).exists()
     assert users.filter(pk=both.pk).exists()
     assert list(
         Membership.all_tenants.filter(user=both).values_list("organisation", flat=True)

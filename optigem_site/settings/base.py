@@ -259,6 +259,14 @@ STAFF_SESSION_IDLE = env.int("STAFF_SESSION_IDLE", default=60 * 60)
 CLOUD_SESSION_MAX_AGE = env.int("CLOUD_SESSION_MAX_AGE", default=SESSION_COOKIE_AGE)
 CLOUD_SESSION_IDLE = env.int("CLOUD_SESSION_IDLE", default=60 * 60 * 24)
 SIGNIN_CLIENT_BUDGET_PER_MINUTE = env.int("SIGNIN_CLIENT_BUDGET_PER_MINUTE", default=4)
+# CX "Passwort vergessen": the link is valid CLOUD_PASSWORD_RESET_TIMEOUT seconds and works once;
+# each client may ask CLOUD_PASSWORD_RESET_RATE_LIMIT times per _WINDOW seconds. Staff have no
+# self-service reset (a superuser sets their password), so PASSWORD_RESET_TIMEOUT stays Django's.
+CLOUD_PASSWORD_RESET_TIMEOUT = env.int("CLOUD_PASSWORD_RESET_TIMEOUT", default=60 * 60)
+CLOUD_PASSWORD_RESET_RATE_LIMIT = env.int("CLOUD_PASSWORD_RESET_RATE_LIMIT", default=5)
+CLOUD_PASSWORD_RESET_RATE_LIMIT_WINDOW = env.int(
+    "CLOUD_PASSWORD_RESET_RATE_LIMIT_WINDOW", default=15 * 60
+)
 
 # Contact, support and training requests (contact/)
 # hCaptcha's script URL and the seconds the verify call may take before the form says so.

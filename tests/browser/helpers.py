@@ -40,6 +40,20 @@ def totp_code(secret_b32: str) -> str:
     return f"{totp.token():06d}"
 
 
+def pass_second_factor(client, user) -> None:
+    """Mark ``client``'s session as past the second factor, as ``django_otp.login`` does after
+    a code: the user gets a confirmed authenticator (if none) and the session names it."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from accounts.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = device or TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+
+
 def admin_login(page, base_url: str, username: str, password: str) -> None:
     """Log in to the admin as staff would: password, then the second factor (enrolment with
     the authenticator on first sign-in, else a backup code, made here as a colleague's reset

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cloud.models import Receipt, Role, Status
 from cloud.tests.factories import PASSWORD, PDF_BYTES, make_member, make_organisation
-from tests.browser.helpers import decline_optional_cookies
+from tests.browser.helpers import decline_optional_cookies, pass_second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -118,7 +118,6 @@ def test_the_file_stays_when_the_iban_is_wrong_and_amounts_read_german(
     from django.conf import settings
     from django.test import Client
 
-    from cloud.access import OTP_SESSION_KEY
     from cloud.services import invitation_create
 
     org = make_organisation(slug=f"datei-{width}")
@@ -133,9 +132,7 @@ def test_the_file_stays_when_the_iban_is_wrong_and_amounts_read_german(
         client = Client()
         client.force_login(user)
         if otp:
-            session = client.session
-            session[OTP_SESSION_KEY] = True
-            session.save()
+            pass_second_factor(client, user)
         context = chromium.new_context(viewport={"width": width, "height": 900})
         context.add_cookies(
             [
@@ -193,3 +190,83 @@ def test_the_file_stays_when_the_iban_is_wrong_and_amounts_read_german(
         assert "Die Einladung an neu@example.org wurde zurückgezogen." in page.content()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_an_administrator_enrols_a_second_factor_and_signs_in_with_it(
+    chromium, live_server, settings, width
+):
+    """Item 6 of issue 16: QR code and key, ten backup codes once, then the code step at the
+    next sign-in (a wrong code keeps what was typed, a backup code lets them in)."""
+    from pathlib import Path
+
+    from django.core.cache import cache
+
+    from tests.browser.helpers import fits_width, totp_code
+
+    cache.clear()
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    settings.OTP_STATIC_THROTTLE_FACTOR = 0
+    org = make_organisation(slug=f"zwei-faktor-{width}")
+    admin = make_member(organisation=org, role=Role.ADMIN)
+    base = live_server.url
+    tokens = f"{base}/cx/{org.slug}/api-schluessel/"
+    shots = Path("var/screenshots")
+    shots.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport={"width": width, "height": 844})
+    page = context.new_page()
+    missing, problems = [], []
+    page.on("response", lambda r: r.status == 404 and missing.append(r.url))
+    page.on("console", lambda m: m.type == "error" and problems.append((m.text, m.location)))
+
+    def password_step():
+        page.goto(f"{base}/cx/anmelden/?next=/cx/{org.slug}/api-schluessel/")
+        decline_optional_cookies(page)
+        page.fill("input[name=email]", admin.user.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main button[type=submit]")
+
+    try:
+        page.goto(f"{base}/cx/passwort-vergessen/")
+        decline_optional_cookies(page)
+        assert fits_width(page)
+        page.screenshot(path=str(shots / f"cloud-password-reset-{width}.png"), full_page=True)
+
+        password_step()
+        page.wait_for_url(f"{base}/cx/konto/zwei-faktor/**")
+        assert page.locator(".qr svg").is_visible()
+        assert page.locator("a[href^='otpauth://totp/']").is_visible()
+        assert fits_width(page)
+        page.screenshot(path=str(shots / f"cloud-2fa-enrol-{width}.png"), full_page=True)
+        page.fill("#id_code", totp_code(page.inner_text("#totp-secret")))
+        page.click("main button[type=submit]")
+        codes = page.locator("#backup-codes li").all_inner_texts()
+        assert len(codes) == 10
+        assert fits_width(page)
+        page.screenshot(path=str(shots / f"cloud-2fa-codes-{width}.png"), full_page=True)
+        page.get_by_role("link", name="Weiter").click()
+        page.wait_for_url(tokens)
+
+        context.clear_cookies()
+        password_step()
+        page.wait_for_url(f"{base}/cx/anmelden/code/**")
+        page.goto(tokens)  # not before the code
+        assert page.url.startswith(f"{base}/cx/anmelden/")
+        password_step()
+        page.fill("#id_code", "99999999")
+        page.click("main button[type=submit]")
+        assert "Der Code stimmt nicht" in page.content()
+        assert page.input_value("#id_code") == "99999999"
+        assert fits_width(page)
+        page.screenshot(path=str(shots / f"cloud-2fa-wrong-{width}.png"), full_page=True)
+        page.fill("#id_code", codes[0])
+        page.click("main button[type=submit]")
+        page.wait_for_url(tokens)
+        assert page.get_by_role("heading", level=1).is_visible()
+        page.goto(f"{base}/cx/konto/")
+        assert "noch 9 Codes übrig" in page.content()
+        assert fits_width(page)
+        page.screenshot(path=str(shots / f"cloud-profile-{width}.png"), full_page=True)
+    finally:
+        context.close()
+    assert (missing, problems) == ([], [])
