@@ -1,5 +1,6 @@
-"""The dsar app's part of the registry: the requests themselves, restrictions, and the two
-hooks other parts rely on (no mail to restricted persons; no deletion under an open request)."""
+"""The dsar app's part of the registry: the requests themselves, restrictions, and the three
+hooks other parts rely on (no mail to restricted persons, their records read-only in every
+admin; no deletion under an open request)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +12,7 @@ from privacy.registry import (
     MailGuard,
     Period,
     ProcessingActivity,
+    RecordGuard,
     RetentionHold,
     RetentionRule,
     address_digest,
@@ -18,6 +20,7 @@ from privacy.registry import (
 )
 
 from .models import Restriction, Status, SubjectRequest
+from .restriction import is_restricted
 
 
 def _restricted(address: str, kind: str) -> bool:
@@ -116,6 +119,14 @@ registry.register(
         key="restriction",
         blocks=_restricted,
         description=_("Die Verarbeitung ist eingeschränkt (Art. 18 DSGVO): keine E-Mails."),
+    ),
+    RecordGuard(
+        key="restriction",
+        locks=is_restricted,
+        description=_(
+            "Die Verarbeitung ist eingeschränkt (Art. 18 DSGVO): Datensätze der Person sind im "
+            "Admin schreibgeschützt."
+        ),
     ),
     RetentionHold(
         key="open-request",

@@ -13,10 +13,11 @@ from privacy.registry import (
     ProcessingActivity,
     RetentionAction,
     RetentionRule,
+    Suppressor,
     registry,
 )
 
-from .suppression import blocks
+from .suppression import blocks, suppress_for
 
 
 def _anonymise_deliveries(rows) -> int:
@@ -240,6 +241,13 @@ registry.register(
         key="suppression",
         blocks=blocks,
         description=_("Sperrliste: Newsletter- und Kundenmail-Sperren (auch nach Löschung)"),
+    ),
+    Suppressor(
+        key="suppression",
+        suppress=suppress_for,
+        description=_(
+            "Nach einer Löschung ohne weitere Mails kommt die Adresse auf die Sperrliste."
+        ),
     ),
     Grant(
         group="Marketing",
