@@ -14,10 +14,16 @@ from privacy.registry import (
     RetentionAction,
     RetentionRule,
     Suppressor,
+    interpolate,
     registry,
 )
 
+from .models import DeliveryStatus, Relationship, SubscriberStatus
 from .suppression import blocks, suppress_for
+
+# Every period of the newsletter's rules, once; the rules and their texts are built from them.
+UNCONFIRMED_SIGNUP = Period(hours=72)
+PROOF_AFTER_WITHDRAWAL = Period(years=3)
 
 
 def _anonymise_deliveries(rows) -> int:
@@ -53,29 +59,37 @@ registry.register(
             _("Marketing der OPTIGEM GmbH"),
             _("unser E-Mail-Dienstleister in Deutschland (Auftragsverarbeiter)"),
         ),
-        retention=_(
-            "Unbestätigte Anmeldungen werden nach 72 Stunden gelöscht. Nach einer Abmeldung "
-            "bewahren wir den Nachweis von Einwilligung und Widerruf drei Jahre auf "
-            "(regelmäßige Verjährungsfrist, § 195 BGB) und löschen ihn dann."
+        retention=interpolate(
+            _(
+                "unbestätigt %(pending)s; nach einer Abmeldung der Nachweis von Einwilligung "
+                "und Widerruf %(proof)s (regelmäßige Verjährungsfrist, § 195 BGB)"
+            ),
+            pending=UNCONFIRMED_SIGNUP,
+            proof=PROOF_AFTER_WITHDRAWAL,
         ),
         retention_rules=(
             RetentionRule(
                 key="newsletter-unconfirmed",
                 holder="newsletter.Subscriber",
                 trigger="requested_at",
-                period=Period(hours=72),
-                condition=lambda qs: qs.filter(status="pending"),
-                description=_("Nicht bestätigte Anmeldungen werden nach 72 Stunden gelöscht."),
+                period=UNCONFIRMED_SIGNUP,
+                condition=lambda qs: qs.filter(status=SubscriberStatus.PENDING),
+                description=interpolate(
+                    _("Nicht bestätigte Anmeldungen werden nach %(period)s gelöscht."),
+                    period=UNCONFIRMED_SIGNUP,
+                ),
             ),
             RetentionRule(
                 key="newsletter-withdrawn",
                 holder="newsletter.Subscriber",
                 trigger="unsubscribed_at",
-                period=Period(years=3),
-                condition=lambda qs: qs.filter(status="unsubscribed"),
-                description=_(
-                    "Nachweise abgemeldeter Abonnements werden drei Jahre nach der Abmeldung "
-                    "gelöscht."
+                period=PROOF_AFTER_WITHDRAWAL,
+                condition=lambda qs: qs.filter(status=SubscriberStatus.UNSUBSCRIBED),
+                description=interpolate(
+                    _(
+                        "Nachweise abgemeldeter Abonnements werden %(period)s nach der Abmeldung gelöscht."
+                    ),
+                    period=PROOF_AFTER_WITHDRAWAL,
                 ),
             ),
         ),
@@ -112,7 +126,7 @@ registry.register(
                 holder="newsletter.Customer",
                 trigger="updated_at",
                 period=Period(years=3),
-                condition=lambda qs: qs.filter(relationship="prospect"),
+                condition=lambda qs: qs.filter(relationship=Relationship.PROSPECT),
                 description=_(
                     "Interessenten werden drei Jahre nach der letzten Änderung gelöscht."
                 ),
@@ -141,7 +155,7 @@ registry.register(
                 trigger="created_at",
                 period=Period(days=90),
                 condition=lambda qs: qs.filter(~Q(address="")).exclude(
-                    status__in=["queued", "claimed"]
+                    status__in=[DeliveryStatus.QUEUED, DeliveryStatus.CLAIMED]
                 ),
                 action=RetentionAction.ANONYMISE,
                 anonymise=_anonymise_deliveries,

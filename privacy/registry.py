@@ -22,7 +22,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils import timezone, translation
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -126,6 +126,25 @@ class Period:
         )
         parts = [label(amount) % {"n": amount} for amount, label in units if amount]
         return ", ".join(parts) or ngettext("%(n)d Minute", "%(n)d Minuten", 0) % {"n": 0}
+
+
+def interpolate(text: Text, **values: object) -> Promise:
+    """``text % values`` worked out when it is rendered, so the text and every period in it
+    come out in the active language: ``interpolate(_("nach %(period)s"), period=Period(days=3))``.
+    """
+    return lazy(lambda: str(text) % {name: str(value) for name, value in values.items()}, str)()
+
+
+@dataclass(frozen=True)
+class NamedPeriod:
+    """A period that texts of another app name (the policy names the guardian's 72 hours).
+
+    The declaring app uses the same ``Period`` in its rule and texts; the policy page reads it
+    from ``registry.periods[key]``, so no text states a period of its own.
+    """
+
+    key: str
+    period: Period
 
 
 @dataclass(frozen=True)
@@ -414,6 +433,7 @@ class Registry:
     holds: dict[str, RetentionHold] = field(default_factory=dict)
     record_guards: dict[str, RecordGuard] = field(default_factory=dict)
     suppressors: dict[str, Suppressor] = field(default_factory=dict)
+    periods: dict[str, Period] = field(default_factory=dict)
 
     def register(self, *declarations: object) -> None:
         for item in declarations:
@@ -434,6 +454,8 @@ class Registry:
                     self._add(self.record_guards, item.key, item)
                 case Suppressor():
                     self._add(self.suppressors, item.key, item)
+                case NamedPeriod():
+                    self._add(self.periods, item.key, item.period)
                 case Grant():
                     if item.group not in STAFF_GROUPS:
                         raise ValueError(f"Unknown staff group {item.group!r}")

@@ -33,9 +33,30 @@ def policy(request):
         ],
         "legal_bases": {code: LegalBasis(code).label for code in LegalBasis.values},
         "dpo": settings.DPO,
+        "retention": retention_items(activities),
+        "statistics_cookies": registry.cookies_in(CookieCategory.STATISTICS),
+        "pupil_confirmation": registry.periods.get("guardian-confirmation"),
     }
     language = "en" if get_language() == "en" else "de"
     return render(request, f"privacy/policy_{language}.html", context)
+
+
+def retention_items(activities) -> list[dict]:
+    """The retention rules for § 3, each wording once, with the activities it applies to.
+
+    Contact, support and training share rules (a pupil's unconfirmed request, for one): the
+    policy states each rule once and names every form it covers.
+    """
+    items: dict[tuple, dict] = {}
+    for activity in activities:
+        for rule in activity.retention_rules:
+            item = items.setdefault(
+                (str(rule.description), rule.statutory),
+                {"names": [], "description": rule.description, "statutory": rule.statutory},
+            )
+            if str(activity.name) not in item["names"]:
+                item["names"].append(str(activity.name))
+    return list(items.values())
 
 
 def imprint_facts(controller: dict) -> dict[str, str]:
