@@ -1,5 +1,6 @@
 import copy
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -36,3 +37,14 @@ def guarded_mailers(url: str, *, timeout: int) -> dict:
     """MAILERS: the default mailer and the newsletter's hand-off, both behind the mail guards."""
     guarded = {"BACKEND": GUARDED_BACKEND, "OPTIONS": mail_backend(url, timeout=timeout)}
     return {"default": guarded, "newsletter": copy.deepcopy(guarded)}
+
+
+def csp_with_origin(csp: dict, url: str) -> dict:
+    """``csp`` with the origin of ``url`` (a self-hosted Matomo) for its script, beacon and image
+    hit; ``csp`` itself when ``url`` is empty."""
+    if not url:
+        return csp
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    directives = ("script-src", "connect-src", "img-src")
+    return {**csp, **{name: [*csp.get(name, []), origin] for name in directives}}

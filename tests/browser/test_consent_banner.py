@@ -15,6 +15,7 @@ import pytest
 from conftest import ThreadedServer
 from consent.models import ConsentReceipt
 from consent.policy import forget_policy
+from optigem_site.settings.env import csp_with_origin
 from privacy.registry import CookieCategory, registry
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -67,6 +68,7 @@ def matomo(settings):
 
     with ThreadedServer(Handler) as server:
         settings.MATOMO_URL, settings.MATOMO_SITE_ID = f"{server.url}/", "1"
+        settings.SECURE_CSP = csp_with_origin(settings.SECURE_CSP, settings.MATOMO_URL)
         server.received = received
         yield server
 
