@@ -24,6 +24,8 @@ from .suppression import blocks, suppress_for
 # Every period of the newsletter's rules, once; the rules and their texts are built from them.
 UNCONFIRMED_SIGNUP = Period(hours=72)
 PROOF_AFTER_WITHDRAWAL = Period(years=3)
+PROSPECT_KEPT = Period(years=3)
+DELIVERY_ADDRESS_KEPT = Period(days=90)
 
 
 def _anonymise_deliveries(rows) -> int:
@@ -116,19 +118,23 @@ registry.register(
             _("Vertrieb, Support und Marketing der OPTIGEM GmbH"),
             _("unser E-Mail-Dienstleister in Deutschland (Auftragsverarbeiter)"),
         ),
-        retention=_(
-            "Kunden: solange die Kundenbeziehung besteht. Interessenten: drei Jahre nach der "
-            "letzten Änderung. Ein Widerspruch wirkt sofort und dauerhaft (E-Mail-Sperre)."
+        retention=interpolate(
+            _(
+                "Kunden: solange die Kundenbeziehung besteht. Interessenten: %(period)s nach der "
+                "letzten Änderung. Ein Widerspruch wirkt sofort und dauerhaft (E-Mail-Sperre)."
+            ),
+            period=PROSPECT_KEPT,
         ),
         retention_rules=(
             RetentionRule(
                 key="customer-mail-prospects",
                 holder="newsletter.Customer",
                 trigger="updated_at",
-                period=Period(years=3),
+                period=PROSPECT_KEPT,
                 condition=lambda qs: qs.filter(relationship=Relationship.PROSPECT),
-                description=_(
-                    "Interessenten werden drei Jahre nach der letzten Änderung gelöscht."
+                description=interpolate(
+                    _("Interessenten werden %(period)s nach der letzten Änderung gelöscht."),
+                    period=PROSPECT_KEPT,
                 ),
             ),
         ),
@@ -147,20 +153,24 @@ registry.register(
         data_subjects=(_("Empfänger von Newsletter und Kundenmails"),),
         origin=_("entsteht beim Versand"),
         recipients=(_("Marketing der OPTIGEM GmbH"),),
-        retention=_("Die Empfängeradresse wird 90 Tage nach dem Versand entfernt."),
+        retention=interpolate(
+            _("Die Empfängeradresse wird %(period)s nach dem Versand entfernt."),
+            period=DELIVERY_ADDRESS_KEPT,
+        ),
         retention_rules=(
             RetentionRule(
                 key="mail-delivery-address",
                 holder="newsletter.Delivery",
                 trigger="created_at",
-                period=Period(days=90),
+                period=DELIVERY_ADDRESS_KEPT,
                 condition=lambda qs: qs.filter(~Q(address="")).exclude(
                     status__in=[DeliveryStatus.QUEUED, DeliveryStatus.CLAIMED]
                 ),
                 action=RetentionAction.ANONYMISE,
                 anonymise=_anonymise_deliveries,
-                description=_(
-                    "Versandzeilen verlieren 90 Tage nach dem Versand die Empfängeradresse."
+                description=interpolate(
+                    _("Versandzeilen verlieren %(period)s nach dem Versand die Empfängeradresse."),
+                    period=DELIVERY_ADDRESS_KEPT,
                 ),
             ),
         ),
