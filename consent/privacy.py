@@ -8,6 +8,7 @@ from privacy.registry import (
     Grant,
     Holder,
     LegalBasis,
+    NamedPeriod,
     Period,
     ProcessingActivity,
     RetentionRule,
@@ -24,6 +25,7 @@ OUR_SITE = _("OPTIGEM GmbH (diese Website)")
 OUR_MATOMO = _("OPTIGEM GmbH (Matomo auf unserem eigenen Server)")
 
 registry.register(
+    NamedPeriod(key="consent-validity", period=CONSENT_VALIDITY),
     ProcessingActivity(
         key="consent-receipts",
         name=_("Nachweis von Cookie-Einwilligungen"),

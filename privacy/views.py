@@ -8,7 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from .models import PolicyVersion
-from .registry import CookieCategory, LegalBasis, registry
+from .registry import AO_147, HGB_257, CookieCategory, LegalBasis, registry
 
 
 def home(request):
@@ -36,6 +36,9 @@ def policy(request):
         "retention": retention_items(activities),
         "statistics_cookies": registry.cookies_in(CookieCategory.STATISTICS),
         "pupil_confirmation": registry.periods.get("guardian-confirmation"),
+        "consent_validity": registry.periods.get("consent-validity"),
+        "hgb": HGB_257,
+        "ao": AO_147,
     }
     language = "en" if get_language() == "en" else "de"
     return render(request, f"privacy/policy_{language}.html", context)

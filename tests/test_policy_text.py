@@ -86,6 +86,9 @@ def test_the_policy_names_every_statistics_cookie_and_the_guardian_period(
         html.index("1.5") : html.index('id="' + ("verwendung" if lang == "de" else "use"))
     ]
     assert period in section_1_5
+    with translation.override(lang):
+        validity = str(registry.periods["consent-validity"])
+    assert validity in html[html.index('id="cookies"') : html.index('id="tools"')]
 
 
 def test_no_translation_repeats_itself():
