@@ -1,4 +1,4 @@
-"""Matomo, configured from settings and the registry, and the CSP that admits it after consent."""
+"""Matomo, configured from settings and the registry (its origin is in the static SECURE_CSP)."""
 
 from dataclasses import dataclass
 from functools import lru_cache
@@ -46,12 +46,3 @@ def _config(url: str, site_id: str) -> MatomoConfig | None:
         session_timeout=_seconds("_pk_ses.*"),
         referral_timeout=_seconds("_pk_ref.*"),
     )
-
-
-def csp_with_matomo(config: MatomoConfig, *, base: dict | None = None) -> dict:
-    """The CSP (the site's, or a view's own) plus the Matomo origin for its script, its beacon
-    and its image hit."""
-    policy = dict(settings.SECURE_CSP if base is None else base)
-    for directive in ("script-src", "connect-src", "img-src"):
-        policy[directive] = [*policy.get(directive, []), config.origin]
-    return policy

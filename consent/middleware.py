@@ -1,4 +1,4 @@
-"""Consent applied to every HTML response: cookies without consent expire, Matomo enters the CSP."""
+"""Consent applied to every HTML response: cookies without consent expire."""
 
 import fnmatch
 import re
@@ -10,7 +10,6 @@ from django.utils.cache import patch_vary_headers
 
 from privacy.registry import CookieCategory, registry
 
-from .matomo import csp_with_matomo, matomo_config
 from .services import expire_unconsented_cookies
 from .state import get_consent
 
@@ -32,12 +31,11 @@ def _optional_cookie_sent(request: HttpRequest) -> bool:
 
 
 class ConsentMiddleware:
-    """On HTML responses: expires cookies without consent and lets the Matomo host into the CSP
-    when statistics are allowed. The consent itself is read only when something asks for it
-    (``get_consent(request)``, which keeps it as ``request.consent``).
-
-    It must come after ContentSecurityPolicyMiddleware in MIDDLEWARE, so that its per-response
-    CSP is what that middleware writes. Responses that are not HTML are passed through untouched.
+    """On HTML responses: expires cookies without consent and says that the page varies with
+    the consent cookie and Sec-GPC. The consent itself is read only when something asks for it
+    (``get_consent(request)``, which keeps it as ``request.consent``). Matomo's origin is in the
+    static ``SECURE_CSP``; its snippet appears only after consent. Responses that are not HTML
+    are passed through untouched.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -51,8 +49,4 @@ class ConsentMiddleware:
         patch_vary_headers(response, ("Cookie", "Sec-GPC"))
         if _optional_cookie_sent(request):
             expire_unconsented_cookies(request, response, get_consent(request))
-        config = matomo_config()
-        if config and get_consent(request).allows(CookieCategory.STATISTICS):
-            base = getattr(response, "_csp_config", None)
-            response._csp_config = csp_with_matomo(config, base=base)
         return response

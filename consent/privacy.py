@@ -8,9 +8,11 @@ from privacy.registry import (
     Grant,
     Holder,
     LegalBasis,
+    NamedPeriod,
     Period,
     ProcessingActivity,
     RetentionRule,
+    interpolate,
     registry,
 )
 
@@ -23,6 +25,7 @@ OUR_SITE = _("OPTIGEM GmbH (diese Website)")
 OUR_MATOMO = _("OPTIGEM GmbH (Matomo auf unserem eigenen Server)")
 
 registry.register(
+    NamedPeriod(key="consent-validity", period=CONSENT_VALIDITY),
     ProcessingActivity(
         key="consent-receipts",
         name=_("Nachweis von Cookie-Einwilligungen"),
@@ -38,16 +41,19 @@ registry.register(
         data_subjects=(_("Besucherinnen und Besucher der Website"),),
         origin=_("Ihre Auswahl im Cookie-Hinweis oder in den Cookie-Einstellungen"),
         recipients=(_("Datenschutzbeauftragter und zuständige Mitarbeiter der OPTIGEM GmbH"),),
-        retention=_("drei Jahre nach der Entscheidung"),
+        retention=interpolate(_("%(period)s nach der Entscheidung"), period=RECEIPT_RETENTION),
         retention_rules=(
             RetentionRule(
                 key="consent-receipts",
                 holder="consent.ConsentReceipt",
                 trigger="given_at",
                 period=RECEIPT_RETENTION,
-                description=_(
-                    "Einwilligungsnachweise werden drei Jahre nach der Entscheidung gelöscht "
-                    "(Verjährungsfrist für Bußgelder, § 31 OWiG)."
+                description=interpolate(
+                    _(
+                        "Einwilligungsnachweise werden %(period)s nach der Entscheidung gelöscht "
+                        "(Verjährungsfrist für Bußgelder, § 31 OWiG)."
+                    ),
+                    period=RECEIPT_RETENTION,
                 ),
             ),
         ),

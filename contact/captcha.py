@@ -1,20 +1,20 @@
-"""hCaptcha through django-hcaptcha, wrapped so that an hCaptcha outage never costs a visitor's input.
+"""hCaptcha's check as a small form field of our own, so an hCaptcha outage never costs input.
 
-The package raises on an unreachable, slow or malformed verify response (``URLError``,
-``TimeoutError``, ``JSONDecodeError``, ``AttributeError`` on a JSON list…) and reads its
-settings once at import. ``CaptchaField`` turns every such failure into a German form error,
-so the form is shown again with everything the visitor typed, nothing is stored and no 500
-is returned; ``configure_package`` keeps the package's module settings in step with ours.
-The package sends only the secret and the response token: never the visitor's IP address
-(no ``remoteip``), which the tests check at a local fake of the verify endpoint.
+The field posts the visitor's response token and our secret to ``HCAPTCHA_VERIFY_URL`` and
+nothing else: never the visitor's IP address (no ``remoteip``), which the tests check at a
+local fake of the verify endpoint. Every failure of the verify call (unreachable, slow,
+malformed or non-JSON answer, an HTTP error) becomes a German form error, so the form is shown
+again with everything the visitor typed, nothing is stored and no 500 is returned. Settings
+are read when a form is rendered or checked, so ``override_settings`` needs no hook.
 """
 
 import functools
 import http.client
+import json
 import logging
 from functools import wraps
 from urllib.parse import urlencode
-from urllib.request import OpenerDirector, ProxyHandler, build_opener
+from urllib.request import OpenerDirector, ProxyHandler, Request, build_opener
 
 from django import forms
 from django.conf import settings
@@ -22,21 +22,14 @@ from django.utils.csp import CSP
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csp import csp_override
-from hcaptcha import fields as hcaptcha_fields
-from hcaptcha import widgets as hcaptcha_widgets
 
 logger = logging.getLogger(__name__)
 
 HCAPTCHA_HOSTS = ["https://hcaptcha.com", "https://*.hcaptcha.com"]
-CAPTCHA_SETTINGS = {
-    "HCAPTCHA_SITEKEY",
-    "HCAPTCHA_SECRET",
-    "HCAPTCHA_VERIFY_URL",
-    "HCAPTCHA_TIMEOUT",
-    "HCAPTCHA_JS_API_URL",
-}
-# What a broken verify response raises inside the package: network errors and timeouts
-# (OSError, URLError), a cut-off HTTP exchange, undecodable or non-JSON bodies (ValueError),
+# The name hCaptcha's script gives the token it puts into the form.
+RESPONSE_FIELD = "h-captcha-response"
+# What a broken verify response raises: network errors and timeouts (OSError, URLError and
+# HTTPError among them), a cut-off HTTP exchange, undecodable or non-JSON bodies (ValueError),
 # and JSON that is not an object (AttributeError/TypeError on ``.get``).
 VERIFY_FAILURES = (OSError, http.client.HTTPException, ValueError, AttributeError, TypeError)
 
@@ -47,29 +40,18 @@ def captcha_enabled() -> bool:
 
 @functools.cache
 def _opener() -> OpenerDirector:
+    """One opener per process: building one, and with it a TLS context that loads every CA
+    certificate, costs about 30 ms. It uses no proxies."""
     return build_opener(ProxyHandler({}))
 
 
-def _shared_opener(*handlers) -> OpenerDirector:
-    """The package builds a new opener, and with it a TLS context that loads every CA
-    certificate (about 30 ms), for each verification; one opener, built once, does the same.
-    It uses no proxies, as the package does with its (empty) HCAPTCHA_PROXIES."""
-    return _opener()
-
-
-def configure_package(**kwargs) -> None:
-    """Copy our HCAPTCHA_* settings into django-hcaptcha, which reads them only at import."""
-    hcaptcha_fields.build_opener = _shared_opener
-    hcaptcha_fields.VERIFY_URL = settings.HCAPTCHA_VERIFY_URL
-    hcaptcha_fields.SECRET = settings.HCAPTCHA_SECRET
-    hcaptcha_fields.TIMEOUT = settings.HCAPTCHA_TIMEOUT
-    hcaptcha_fields.PROXIES = {}
-    hcaptcha_widgets.SITEKEY = settings.HCAPTCHA_SITEKEY
-
-
-def on_setting_changed(*, setting: str, **kwargs) -> None:
-    if setting in CAPTCHA_SETTINGS:
-        configure_package()
+def verified(token: str) -> bool:
+    """Whether hCaptcha accepts ``token``; raises one of ``VERIFY_FAILURES`` if it cannot say."""
+    body = urlencode({"secret": settings.HCAPTCHA_SECRET, "response": token}).encode()
+    request = Request(settings.HCAPTCHA_VERIFY_URL, body)
+    with _opener().open(request, timeout=settings.HCAPTCHA_TIMEOUT) as response:
+        answer = json.loads(response.read().decode("utf-8"))
+    return bool(answer.get("success"))
 
 
 def script_url() -> str:
@@ -77,13 +59,22 @@ def script_url() -> str:
     return f"{settings.HCAPTCHA_JS_API_URL}?{urlencode({'hl': get_language() or 'de'})}"
 
 
-class CaptchaWidget(hcaptcha_widgets.hCaptchaWidget):
+class CaptchaWidget(forms.Widget):
     """Only the widget's container; the page loads the script once, with the CSP nonce."""
 
     template_name = "contact/captcha_widget.html"
 
+    def value_from_datadict(self, data, files, name):
+        return data.get(RESPONSE_FIELD)
 
-class CaptchaField(hcaptcha_fields.hCaptchaField):
+    def build_attrs(self, base_attrs, extra_attrs=None):
+        return {
+            **super().build_attrs(base_attrs, extra_attrs),
+            "data-sitekey": settings.HCAPTCHA_SITEKEY,
+        }
+
+
+class CaptchaField(forms.Field):
     widget = CaptchaWidget
     default_error_messages = {
         "required": _(
@@ -103,13 +94,18 @@ class CaptchaField(hcaptcha_fields.hCaptchaField):
         super().__init__(label=_("Sicherheitsprüfung"), **kwargs)
 
     def validate(self, value):
+        super().validate(value)
         try:
-            super().validate(value)
+            accepted = verified(value)
         except VERIFY_FAILURES as exc:
             logger.warning("contact.captcha.verify_failed: %s", type(exc).__name__)
             raise forms.ValidationError(
                 self.error_messages["error_hcaptcha"], code="error_hcaptcha"
             ) from exc
+        if not accepted:
+            raise forms.ValidationError(
+                self.error_messages["invalid_hcaptcha"], code="invalid_hcaptcha"
+            )
 
 
 def captcha_csp() -> dict:

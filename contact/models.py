@@ -9,7 +9,11 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-GUARDIAN_CONFIRMATION_HOURS = 72
+from privacy.registry import Period
+
+# How long a guardian may confirm a pupil's request; every text that names it interpolates it.
+GUARDIAN_CONFIRMATION = Period(hours=72)
+GUARDIAN_CONFIRMATION_HOURS = GUARDIAN_CONFIRMATION.hours
 
 
 def pupil_promise() -> str:

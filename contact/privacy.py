@@ -14,12 +14,21 @@ from privacy.registry import (
     Grant,
     Holder,
     LegalBasis,
+    NamedPeriod,
     NoPersonalData,
     Period,
     ProcessingActivity,
     RetentionRule,
+    interpolate,
     registry,
 )
+
+from .models import GUARDIAN_CONFIRMATION, Kind
+
+# Every period of the request forms, once; the rules and their texts are built from them.
+REQUEST_CLOSED = Period(months=6)
+REQUEST_LATEST = Period(years=2)
+TRAINING_AFTER_EVENT = Period(years=1)
 
 INQUIRY = "contact.Inquiry"
 STAFF = _(
@@ -49,11 +58,14 @@ def _unconfirmed_rule(kind: str) -> RetentionRule:
         key=f"{kind}-unconfirmed-minor",
         holder=INQUIRY,
         trigger="created_at",
-        period=Period(hours=72),
+        period=GUARDIAN_CONFIRMATION,
         condition=_unconfirmed(kind),
-        description=_(
-            "Anfragen von Schülerinnen, Schülern und unter 16-Jährigen, denen keine "
-            "erziehungsberechtigte Person zugestimmt hat, löschen wir nach 72 Stunden."
+        description=interpolate(
+            _(
+                "Anfragen von Schülerinnen, Schülern und unter 16-Jährigen, denen keine "
+                "erziehungsberechtigte Person zugestimmt hat, löschen wir nach %(period)s."
+            ),
+            period=GUARDIAN_CONFIRMATION,
         ),
     )
 
@@ -64,28 +76,40 @@ def _request_rules(kind: str) -> tuple[RetentionRule, ...]:
             key=f"{kind}-closed",
             holder=INQUIRY,
             trigger="closed_at",
-            period=Period(months=6),
+            period=REQUEST_CLOSED,
             condition=_closed(kind),
-            description=_("Sechs Monate nach Abschluss der Bearbeitung wird die Anfrage gelöscht."),
+            description=interpolate(
+                _("%(period)s nach Abschluss der Bearbeitung wird die Anfrage gelöscht."),
+                period=REQUEST_CLOSED,
+            ),
         ),
         RetentionRule(
             key=f"{kind}-latest",
             holder=INQUIRY,
             trigger="created_at",
-            period=Period(years=2),
+            period=REQUEST_LATEST,
             condition=_of_kind(kind),
-            description=_("Spätestens zwei Jahre nach Eingang wird jede Anfrage gelöscht."),
+            description=interpolate(
+                _("Spätestens %(period)s nach Eingang wird jede Anfrage gelöscht."),
+                period=REQUEST_LATEST,
+            ),
         ),
         _unconfirmed_rule(kind),
     )
 
 
-REQUEST_RETENTION = _(
-    "bis sechs Monate nach Abschluss der Bearbeitung, höchstens zwei Jahre; ohne Zustimmung "
-    "der Erziehungsberechtigten 72 Stunden"
+REQUEST_RETENTION = interpolate(
+    _(
+        "bis %(closed)s nach Abschluss der Bearbeitung, höchstens %(latest)s; ohne Zustimmung "
+        "der Erziehungsberechtigten %(guardian)s"
+    ),
+    closed=REQUEST_CLOSED,
+    latest=REQUEST_LATEST,
+    guardian=GUARDIAN_CONFIRMATION,
 )
 
 registry.register(
+    NamedPeriod(key="guardian-confirmation", period=GUARDIAN_CONFIRMATION),
     ProcessingActivity(
         key="contact-request",
         name=_("Kontaktformular"),
@@ -102,7 +126,7 @@ registry.register(
         origin=_("von Ihnen über das Kontaktformular angegeben"),
         recipients=(STAFF, HOSTING),
         retention=REQUEST_RETENTION,
-        retention_rules=_request_rules("contact"),
+        retention_rules=_request_rules(Kind.CONTACT),
         policy_section="1.4",
     ),
     ProcessingActivity(
@@ -123,7 +147,7 @@ registry.register(
         origin=_("von Ihnen über das Supportformular angegeben"),
         recipients=(STAFF, HOSTING),
         retention=REQUEST_RETENTION,
-        retention_rules=_request_rules("support"),
+        retention_rules=_request_rules(Kind.SUPPORT),
         policy_section="1.4",
     ),
     ProcessingActivity(
@@ -143,23 +167,30 @@ registry.register(
         data_subjects=(_("Teilnehmerinnen und Teilnehmer von Schulungen"),),
         origin=_("von Ihnen über das Anmeldeformular angegeben"),
         recipients=(STAFF, _("die Trainerin oder der Trainer der Schulung"), HOSTING),
-        retention=_(
-            "bis ein Jahr nach dem Ende der Schulung; ohne Zustimmung der Erziehungsberechtigten "
-            "72 Stunden"
+        retention=interpolate(
+            _(
+                "bis %(period)s nach dem Ende der Schulung; ohne Zustimmung der "
+                "Erziehungsberechtigten %(guardian)s"
+            ),
+            period=TRAINING_AFTER_EVENT,
+            guardian=GUARDIAN_CONFIRMATION,
         ),
         retention_rules=(
             RetentionRule(
                 key="training-registration-after-event",
                 holder=INQUIRY,
                 trigger="event__ends_at",
-                period=Period(years=1),
-                condition=_of_kind("training"),
-                description=_(
-                    "Ein Jahr nach dem Ende der Schulung wird die Anmeldung gelöscht "
-                    "(bis dahin für Teilnahmebescheinigungen und Rückfragen)."
+                period=TRAINING_AFTER_EVENT,
+                condition=_of_kind(Kind.TRAINING),
+                description=interpolate(
+                    _(
+                        "%(period)s nach dem Ende der Schulung wird die Anmeldung gelöscht "
+                        "(bis dahin für Teilnahmebescheinigungen und Rückfragen)."
+                    ),
+                    period=TRAINING_AFTER_EVENT,
                 ),
             ),
-            _unconfirmed_rule("training"),
+            _unconfirmed_rule(Kind.TRAINING),
         ),
         policy_section="1.4",
     ),

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 from . import services
 from .captcha import allow_captcha, captcha_enabled, script_url
 from .forms import ContactForm, InquiryForm, SupportForm, TrainingForm
-from .models import Kind, TrainingEvent, pupil_promise
+from .models import GUARDIAN_CONFIRMATION, Kind, TrainingEvent, pupil_promise
 from .notice import notice_for
 from .ratelimit import TOO_MANY_MESSAGE, limit_headers, over_limit, rate_limited
 
@@ -90,7 +90,9 @@ def thanks(request, token: str):
     inquiry = services.inquiry_for_thanks(token)
     if inquiry is None:
         raise Http404
-    return render(request, "contact/thanks.html", {"inquiry": inquiry})
+    return render(
+        request, "contact/thanks.html", {"inquiry": inquiry, "period": GUARDIAN_CONFIRMATION}
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

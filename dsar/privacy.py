@@ -1,5 +1,6 @@
-"""The dsar app's part of the registry: the requests themselves, restrictions, and the two
-hooks other parts rely on (no mail to restricted persons; no deletion under an open request)."""
+"""The dsar app's part of the registry: the requests themselves, restrictions, and the three
+hooks other parts rely on (no mail to restricted persons, their records read-only in every
+admin; no deletion under an open request)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -11,13 +12,19 @@ from privacy.registry import (
     MailGuard,
     Period,
     ProcessingActivity,
+    RecordGuard,
     RetentionHold,
     RetentionRule,
     address_digest,
+    interpolate,
     registry,
 )
 
 from .models import Restriction, Status, SubjectRequest
+from .restriction import is_restricted
+
+# How long the proof of an answered request and of a lifted restriction is kept, once.
+PROOF_KEPT = Period(years=3)
 
 
 def _restricted(address: str, kind: str) -> bool:
@@ -54,29 +61,35 @@ registry.register(
         data_subjects=(_("Personen, die ein Betroffenenrecht geltend machen"),),
         origin=_("aus Ihrem Schreiben und der Prüfung Ihrer Identität"),
         recipients=(_("Datenschutzbeauftragter und die Datenschutz-Mitarbeiter der OPTIGEM GmbH"),),
-        retention=_(
-            "vollständig bis zum Abschluss der Anfrage; danach nur noch der Nachweis der Antwort "
-            "(ohne Anschrift und E-Mail-Adresse), drei Jahre nach dem Abschluss gelöscht"
+        retention=interpolate(
+            _(
+                "vollständig bis zum Abschluss der Anfrage; danach nur noch der Nachweis der "
+                "Antwort (ohne Anschrift und E-Mail-Adresse), %(period)s nach dem Abschluss "
+                "gelöscht"
+            ),
+            period=PROOF_KEPT,
         ),
         retention_rules=(
             RetentionRule(
                 key="dsar-requests",
                 holder="dsar.SubjectRequest",
                 trigger="completed_on",
-                period=Period(years=3),
+                period=PROOF_KEPT,
                 condition=lambda qs: qs.filter(status=Status.COMPLETED),
-                description=_(
-                    "Abgeschlossene Anfragen werden drei Jahre nach dem Abschluss gelöscht."
+                description=interpolate(
+                    _("Abgeschlossene Anfragen werden %(period)s nach dem Abschluss gelöscht."),
+                    period=PROOF_KEPT,
                 ),
             ),
             RetentionRule(
                 key="dsar-restrictions-lifted",
                 holder="dsar.Restriction",
                 trigger="lifted_at",
-                period=Period(years=3),
+                period=PROOF_KEPT,
                 condition=lambda qs: qs.filter(lifted_at__isnull=False),
-                description=_(
-                    "Aufgehobene Einschränkungen werden drei Jahre nach der Aufhebung gelöscht."
+                description=interpolate(
+                    _("Aufgehobene Einschränkungen werden %(period)s nach der Aufhebung gelöscht."),
+                    period=PROOF_KEPT,
                 ),
             ),
         ),
@@ -116,6 +129,14 @@ registry.register(
         key="restriction",
         blocks=_restricted,
         description=_("Die Verarbeitung ist eingeschränkt (Art. 18 DSGVO): keine E-Mails."),
+    ),
+    RecordGuard(
+        key="restriction",
+        locks=is_restricted,
+        description=_(
+            "Die Verarbeitung ist eingeschränkt (Art. 18 DSGVO): Datensätze der Person sind im "
+            "Admin schreibgeschützt."
+        ),
     ),
     RetentionHold(
         key="open-request",

@@ -1,8 +1,9 @@
 """Whether a record belongs to a person whose processing is restricted (Art. 18 GDPR).
 
 The check works for every holder in the registry: it reads the row's e-mail addresses through
-the holder's ``email_fields`` and looks for an active restriction of one of them. The admin's
-``AuditedAdminMixin`` asks it to show such rows read-only.
+the holder's ``email_fields`` and looks for an active restriction of one of them. It is the
+registry's record guard ``restriction`` (``dsar/privacy.py``), which every audited admin asks
+before it offers to change or delete a row.
 """
 
 from django.db import models

@@ -16,14 +16,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from newsletter.models import Channel as SuppressionChannel
-from newsletter.models import SuppressionReason, SuppressionScope
-from newsletter.suppression import suppress
 from privacy.audit import audit_log
 from privacy.models import AuditAction, AuditEntry, LegalHold
 from privacy.registry import (
     Holder,
     MailKind,
+    SuppressionCause,
     address_digest,
     model_name,
     normalise_email,
@@ -318,8 +316,7 @@ def _statutorily_held(holder: Holder, rows, *, today: date) -> list[tuple[object
     held = []
     for rule in statutory_rules(holder):
         candidates = rule.condition(rows) if rule.condition else rows
-        trigger_year = f"{rule.statutory_trigger or rule.trigger}__year__gte"
-        kept = candidates.filter(**{trigger_year: today.year - rule.statutory.years})
+        kept = candidates.filter(rule.statutorily_kept(today=today))
         held.append((kept, str(rule.statutory.law)))
     return held
 
@@ -389,28 +386,15 @@ def erasure_blocker(request: SubjectRequest) -> Restriction | None:
     )
 
 
-def suppress_address(address: str, *, request: SubjectRequest, today: date) -> None:
-    """Put the address on the suppression list: with the erasure the person asked for no more mail.
-
-    The list keeps only a keyed hash, so the block outlives the erased data (policy §2.4).
-    """
-    suppress(
-        address,
-        scope=SuppressionScope.ALL,
-        reason=SuppressionReason.ERASURE,
-        channel=SuppressionChannel.DSAR,
-        on=today,
-        reference=f"Betroffenenanfrage {request.pk}",
-    )
-
-
 def request_erase(*, request: SubjectRequest, actor: Actor, today: date) -> ErasureReport:
-    """Erase the requester's data through every holder's eraser (Art. 17).
+    """Erase the requester's data through every holder's eraser (Art. 17), as one transaction.
 
     Rows that statutory retention keeps stay, listed with the law (Art. 17(3)(b)). If the
-    person wants no more mail, the address goes on the suppression list. Afterwards every
-    text column of every table is searched for the address; hits outside the kept rows and
-    this request itself are reported as leaks.
+    person wants no more mail, the registry's suppressors block the address (policy §2.4: the
+    block is a keyed hash and outlives the erased data). Afterwards every text column of every
+    table is searched for the address; hits outside the kept rows and this request itself are
+    reported as leaks. Erasure, block, audit entries and the recorded outcome commit together:
+    a failure anywhere leaves the person neither erased-but-mailable nor blocked-but-unerased.
     """
     _require_open(request)
     _require_verified(request)
@@ -427,18 +411,26 @@ def request_erase(*, request: SubjectRequest, actor: Actor, today: date) -> Eras
     with translation.override("de"), transaction.atomic():
         for holder in registry.holders.values():
             _erase_holder(holder, address, actor=actor, today=today, report=report)
-    if request.wants_no_mail:
-        suppress_address(address, request=request, today=today)
-        report.suppressed = True
-    report.leaks = [hit for hit in leakcheck.find_address(address) if not _expected(hit, request)]
-    audit_log(
-        actor=actor,
-        action=AuditAction.ERASE,
-        obj=request,
-        note=f"gelöscht {sum(report.erased.values())}, behalten {sum(k.count for k in report.kept)}, "
-        f"Funde {len(report.leaks)}",
-    )
-    _record(request, "erasure", report.as_proof())
+        if request.wants_no_mail:
+            report.suppressed = bool(
+                registry.suppress(
+                    address,
+                    cause=SuppressionCause.ERASURE,
+                    on=today,
+                    reference=f"Betroffenenanfrage {request.pk}",
+                )
+            )
+        report.leaks = [
+            hit for hit in leakcheck.find_address(address) if not _expected(hit, request)
+        ]
+        audit_log(
+            actor=actor,
+            action=AuditAction.ERASE,
+            obj=request,
+            note=f"gelöscht {sum(report.erased.values())}, "
+            f"behalten {sum(k.count for k in report.kept)}, Funde {len(report.leaks)}",
+        )
+        _record(request, "erasure", report.as_proof())
     return report
 
 

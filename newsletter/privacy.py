@@ -13,10 +13,19 @@ from privacy.registry import (
     ProcessingActivity,
     RetentionAction,
     RetentionRule,
+    Suppressor,
+    interpolate,
     registry,
 )
 
-from .suppression import blocks
+from .models import DeliveryStatus, Relationship, SubscriberStatus
+from .suppression import blocks, suppress_for
+
+# Every period of the newsletter's rules, once; the rules and their texts are built from them.
+UNCONFIRMED_SIGNUP = Period(hours=72)
+PROOF_AFTER_WITHDRAWAL = Period(years=3)
+PROSPECT_KEPT = Period(years=3)
+DELIVERY_ADDRESS_KEPT = Period(days=90)
 
 
 def _anonymise_deliveries(rows) -> int:
@@ -52,29 +61,37 @@ registry.register(
             _("Marketing der OPTIGEM GmbH"),
             _("unser E-Mail-Dienstleister in Deutschland (Auftragsverarbeiter)"),
         ),
-        retention=_(
-            "Unbestätigte Anmeldungen werden nach 72 Stunden gelöscht. Nach einer Abmeldung "
-            "bewahren wir den Nachweis von Einwilligung und Widerruf drei Jahre auf "
-            "(regelmäßige Verjährungsfrist, § 195 BGB) und löschen ihn dann."
+        retention=interpolate(
+            _(
+                "unbestätigt %(pending)s; nach einer Abmeldung der Nachweis von Einwilligung "
+                "und Widerruf %(proof)s (regelmäßige Verjährungsfrist, § 195 BGB)"
+            ),
+            pending=UNCONFIRMED_SIGNUP,
+            proof=PROOF_AFTER_WITHDRAWAL,
         ),
         retention_rules=(
             RetentionRule(
                 key="newsletter-unconfirmed",
                 holder="newsletter.Subscriber",
                 trigger="requested_at",
-                period=Period(hours=72),
-                condition=lambda qs: qs.filter(status="pending"),
-                description=_("Nicht bestätigte Anmeldungen werden nach 72 Stunden gelöscht."),
+                period=UNCONFIRMED_SIGNUP,
+                condition=lambda qs: qs.filter(status=SubscriberStatus.PENDING),
+                description=interpolate(
+                    _("Nicht bestätigte Anmeldungen werden nach %(period)s gelöscht."),
+                    period=UNCONFIRMED_SIGNUP,
+                ),
             ),
             RetentionRule(
                 key="newsletter-withdrawn",
                 holder="newsletter.Subscriber",
                 trigger="unsubscribed_at",
-                period=Period(years=3),
-                condition=lambda qs: qs.filter(status="unsubscribed"),
-                description=_(
-                    "Nachweise abgemeldeter Abonnements werden drei Jahre nach der Abmeldung "
-                    "gelöscht."
+                period=PROOF_AFTER_WITHDRAWAL,
+                condition=lambda qs: qs.filter(status=SubscriberStatus.UNSUBSCRIBED),
+                description=interpolate(
+                    _(
+                        "Nachweise abgemeldeter Abonnements werden %(period)s nach der Abmeldung gelöscht."
+                    ),
+                    period=PROOF_AFTER_WITHDRAWAL,
                 ),
             ),
         ),
@@ -103,19 +120,23 @@ registry.register(
             _("Vertrieb, Support und Marketing der OPTIGEM GmbH"),
             _("unser E-Mail-Dienstleister in Deutschland (Auftragsverarbeiter)"),
         ),
-        retention=_(
-            "Kunden: solange die Kundenbeziehung besteht. Interessenten: drei Jahre nach der "
-            "letzten Änderung. Ein Widerspruch wirkt sofort und dauerhaft (E-Mail-Sperre)."
+        retention=interpolate(
+            _(
+                "Kunden: solange die Kundenbeziehung besteht. Interessenten: %(period)s nach der "
+                "letzten Änderung. Ein Widerspruch wirkt sofort und dauerhaft (E-Mail-Sperre)."
+            ),
+            period=PROSPECT_KEPT,
         ),
         retention_rules=(
             RetentionRule(
                 key="customer-mail-prospects",
                 holder="newsletter.Customer",
                 trigger="updated_at",
-                period=Period(years=3),
-                condition=lambda qs: qs.filter(relationship="prospect"),
-                description=_(
-                    "Interessenten werden drei Jahre nach der letzten Änderung gelöscht."
+                period=PROSPECT_KEPT,
+                condition=lambda qs: qs.filter(relationship=Relationship.PROSPECT),
+                description=interpolate(
+                    _("Interessenten werden %(period)s nach der letzten Änderung gelöscht."),
+                    period=PROSPECT_KEPT,
                 ),
             ),
         ),
@@ -134,20 +155,24 @@ registry.register(
         data_subjects=(_("Empfänger von Newsletter und Kundenmails"),),
         origin=_("entsteht beim Versand"),
         recipients=(_("Marketing der OPTIGEM GmbH"),),
-        retention=_("Die Empfängeradresse wird 90 Tage nach dem Versand entfernt."),
+        retention=interpolate(
+            _("Die Empfängeradresse wird %(period)s nach dem Versand entfernt."),
+            period=DELIVERY_ADDRESS_KEPT,
+        ),
         retention_rules=(
             RetentionRule(
                 key="mail-delivery-address",
                 holder="newsletter.Delivery",
                 trigger="created_at",
-                period=Period(days=90),
+                period=DELIVERY_ADDRESS_KEPT,
                 condition=lambda qs: qs.filter(~Q(address="")).exclude(
-                    status__in=["queued", "claimed"]
+                    status__in=[DeliveryStatus.QUEUED, DeliveryStatus.CLAIMED]
                 ),
                 action=RetentionAction.ANONYMISE,
                 anonymise=_anonymise_deliveries,
-                description=_(
-                    "Versandzeilen verlieren 90 Tage nach dem Versand die Empfängeradresse."
+                description=interpolate(
+                    _("Versandzeilen verlieren %(period)s nach dem Versand die Empfängeradresse."),
+                    period=DELIVERY_ADDRESS_KEPT,
                 ),
             ),
         ),
@@ -242,6 +267,13 @@ registry.register(
         key="suppression",
         blocks=blocks,
         description=_("Sperrliste: Newsletter- und Kundenmail-Sperren (auch nach Löschung)"),
+    ),
+    Suppressor(
+        key="suppression",
+        suppress=suppress_for,
+        description=_(
+            "Nach einer Löschung ohne weitere Mails kommt die Adresse auf die Sperrliste."
+        ),
     ),
     Grant(
         group="Marketing",

@@ -17,9 +17,9 @@ from datetime import date
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from privacy.registry import MailKind, address_digest
+from privacy.registry import MailKind, SuppressionCause, address_digest
 
-from .models import Suppression, SuppressionScope
+from .models import Channel, Suppression, SuppressionReason, SuppressionScope
 
 SCOPES = tuple(SuppressionScope.values)
 
@@ -114,3 +114,17 @@ def blocks(address: str, kind: str) -> bool:
     """The mail guard: newsletters and customer mails only; answers to requests still go out."""
     scope = KIND_SCOPES.get(str(kind))
     return scope is not None and is_suppressed(address, scope)
+
+
+# What another app's request for a block becomes here: (scope, reason, channel).
+CAUSES = {
+    SuppressionCause.ERASURE: (SuppressionScope.ALL, SuppressionReason.ERASURE, Channel.DSAR),
+}
+
+
+def suppress_for(address: str, *, cause: str, on: date, reference: str = "") -> Suppression:
+    """The registry's suppressor: block ``address`` because of another app's ``cause``."""
+    scope, reason, channel = CAUSES[SuppressionCause(cause)]
+    return suppress(
+        address, scope=scope, reason=reason, channel=channel, on=on, reference=reference
+    )

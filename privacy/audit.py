@@ -2,13 +2,13 @@
 
 from collections.abc import Iterable
 
-from django.apps import apps
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
 from .models import AuditAction, AuditEntry
+from .registry import registry
 
 
 def audit_log(
@@ -38,12 +38,8 @@ def audit_log(
 
 
 def processing_restricted(obj: models.Model | None) -> bool:
-    """Whether ``obj`` belongs to a person whose processing is restricted (Art. 18 GDPR)."""
-    if obj is None or not apps.is_installed("dsar"):
-        return False
-    from dsar.restriction import is_restricted  # the dsar app keeps the restrictions
-
-    return is_restricted(obj)
+    """Whether a record guard of the registry makes ``obj`` read-only (Art. 18 GDPR)."""
+    return registry.record_locked(obj) is not None
 
 
 class AuditedAdminMixin:

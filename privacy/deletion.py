@@ -191,11 +191,11 @@ def _rule_apply(
     today = timezone.localdate(now)
     candidates = rule.expired(now=now)
     if rule.statutory:
-        kept = {f"{rule.statutory_trigger or rule.trigger}__gte": _kept_since(rule, today)}
-        held = candidates.filter(**kept).count()
+        kept = rule.statutorily_kept(today=today)
+        held = candidates.filter(kept).count()
         result.hold_back(f"statutory:{rule.statutory.key}", held)
         result.held_total += held
-        candidates = candidates.exclude(**kept)
+        candidates = candidates.exclude(kept)
     row_holds, selectors = _holds(rule, today=today)
     walk = _KeyRanges(candidates, batch_size=batch_size)
     with nullcontext() if dry_run else _commits_without_flush():
@@ -333,18 +333,6 @@ def _batch_apply(rule, result, batch, row_holds, selectors, *, dry_run: bool) ->
         result.cascaded = dict(Counter(result.cascaded) + Counter(per_model))
     result.done += done
     return done + len(held)
-
-
-def _kept_since(rule: RetentionRule, today) -> datetime:
-    """Local midnight of the first day a statutory trigger must fall on to keep its row.
-
-    An aware datetime serves DateField and DateTimeField lookups alike: Django takes the
-    local date of it for a DateField.
-    """
-    first_day = rule.statutory.kept_since(today=today)
-    return datetime(
-        first_day.year, first_day.month, first_day.day, tzinfo=timezone.get_default_timezone()
-    )
 
 
 def _holds(rule: RetentionRule, *, today) -> tuple[dict, list[tuple[str, Selector]]]:

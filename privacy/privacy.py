@@ -13,8 +13,12 @@ from .registry import (
     Period,
     ProcessingActivity,
     RetentionRule,
+    interpolate,
     registry,
 )
+
+# How long the staff access log is kept; the rule and its texts use it.
+AUDIT_RETENTION = Period(years=3)
 
 registry.register(
     ProcessingActivity(
@@ -50,15 +54,16 @@ registry.register(
         data_subjects=(_("Mitarbeiterinnen und Mitarbeiter der OPTIGEM GmbH"),),
         origin=_("entsteht bei der Arbeit im Verwaltungsbereich"),
         recipients=(_("Datenschutzbeauftragter und zuständige Mitarbeiter der OPTIGEM GmbH"),),
-        retention=_("drei Jahre nach dem Eintrag"),
+        retention=interpolate(_("%(period)s nach dem Eintrag"), period=AUDIT_RETENTION),
         retention_rules=(
             RetentionRule(
                 key="audit-entries",
                 holder="privacy.AuditEntry",
                 trigger="at",
-                period=Period(years=3),
-                description=_(
-                    "Protokolleinträge werden drei Jahre nach ihrer Entstehung gelöscht."
+                period=AUDIT_RETENTION,
+                description=interpolate(
+                    _("Protokolleinträge werden %(period)s nach ihrer Entstehung gelöscht."),
+                    period=AUDIT_RETENTION,
                 ),
             ),
         ),

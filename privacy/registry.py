@@ -22,7 +22,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils import timezone, translation
-from django.utils.functional import Promise
+from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -136,6 +136,25 @@ class Period:
         return ", ".join(parts) or ngettext("%(n)d Minute", "%(n)d Minuten", 0) % {"n": 0}
 
 
+def interpolate(text: Text, **values: object) -> Promise:
+    """``text % values`` worked out when it is rendered, so the text and every period in it
+    come out in the active language: ``interpolate(_("nach %(period)s"), period=Period(days=3))``.
+    """
+    return lazy(lambda: str(text) % {name: str(value) for name, value in values.items()}, str)()
+
+
+@dataclass(frozen=True)
+class NamedPeriod:
+    """A period that texts of another app name (the policy names the guardian's 72 hours).
+
+    The declaring app uses the same ``Period`` in its rule and texts; the policy page reads it
+    from ``registry.periods[key]``, so no text states a period of its own.
+    """
+
+    key: str
+    period: Period
+
+
 @dataclass(frozen=True)
 class StatutoryRetention:
     """A statutory retention period, counted from the end of the calendar year of its trigger."""
@@ -157,13 +176,15 @@ class StatutoryRetention:
     def holds(self, trigger: date | datetime, *, today: date) -> bool:
         return today <= self.held_until(trigger)
 
-    def kept_since(self, *, today: date) -> date:
-        """The first day a trigger may fall on for the law still to keep its record ``today``.
+    def kept_since(self, *, today: date) -> datetime:
+        """The first moment a trigger may fall on for the law still to keep its record ``today``.
 
         The inverse of ``held_until``: a record is kept exactly when its trigger is on or after
-        1 January of the year ``years`` before this one, so the deletion run can filter by it.
+        local midnight of 1 January of the year ``years`` before this one. An aware datetime
+        serves DateField and DateTimeField lookups alike (Django takes its local date for a
+        DateField), so the database draws the same year boundary as ``held_until``.
         """
-        return date(today.year - self.years, 1, 1)
+        return datetime(today.year - self.years, 1, 1, tzinfo=timezone.get_default_timezone())
 
 
 HGB_257 = StatutoryRetention(
@@ -205,6 +226,18 @@ class RetentionRule:
     def expired(self, *, now: datetime) -> models.QuerySet:
         """Rows whose period has run out at ``now`` (statutory retention not yet applied)."""
         return self.candidates().filter(**{f"{self.trigger}__lte": self.period.before(now)})
+
+    def statutorily_kept(self, *, today: date) -> models.Q:
+        """The rows of this rule that its statutory retention still keeps ``today``.
+
+        The one place the statutory year boundary meets the database: the deletion run
+        excludes these rows, an erasure keeps them (Art. 17(3)(b) GDPR). Matches nothing for
+        a rule without statutory retention.
+        """
+        if self.statutory is None:
+            return models.Q(pk__in=[])
+        field_name = self.statutory_trigger or self.trigger
+        return models.Q(**{f"{field_name}__gte": self.statutory.kept_since(today=today)})
 
 
 @dataclass(frozen=True)
@@ -361,6 +394,39 @@ class RetentionHold:
     held: Callable[[RetentionRule, models.QuerySet], models.QuerySet]
 
 
+@dataclass(frozen=True)
+class RecordGuard:
+    """A reason staff may not change or delete a record (a restriction of processing).
+
+    ``locks(obj)`` answers whether ``obj`` is read-only now; every audited admin asks
+    ``registry.record_locked`` before it offers to change or delete a record.
+    """
+
+    key: str
+    locks: Callable[[models.Model], bool]
+    description: Text = ""
+
+
+class SuppressionCause(models.TextChoices):
+    """Why one app asks the others to block an address for mail."""
+
+    ERASURE = "erasure", _("Löschung auf Wunsch der Person (Art. 17 DSGVO)")
+
+
+@dataclass(frozen=True)
+class Suppressor:
+    """Blocks an address for mail on another app's behalf (after an erasure, no more mail).
+
+    ``suppress(address, cause=..., on=..., reference=...)`` gets the normalised address, a
+    ``SuppressionCause``, the day and a reference without personal data. It writes in the
+    caller's transaction, so the block and what caused it commit or roll back together.
+    """
+
+    key: str
+    suppress: Callable[..., object]
+    description: Text = ""
+
+
 STAFF_GROUPS = ("Support", "Marketing", "Datenschutz")
 
 
@@ -373,6 +439,9 @@ class Registry:
     grants: dict[str, set[str]] = field(default_factory=dict)
     mail_guards: dict[str, MailGuard] = field(default_factory=dict)
     holds: dict[str, RetentionHold] = field(default_factory=dict)
+    record_guards: dict[str, RecordGuard] = field(default_factory=dict)
+    suppressors: dict[str, Suppressor] = field(default_factory=dict)
+    periods: dict[str, Period] = field(default_factory=dict)
 
     def register(self, *declarations: object) -> None:
         for item in declarations:
@@ -389,6 +458,12 @@ class Registry:
                     self._add(self.mail_guards, item.key, item)
                 case RetentionHold():
                     self._add(self.holds, item.key, item)
+                case RecordGuard():
+                    self._add(self.record_guards, item.key, item)
+                case Suppressor():
+                    self._add(self.suppressors, item.key, item)
+                case NamedPeriod():
+                    self._add(self.periods, item.key, item.period)
                 case Grant():
                     if item.group not in STAFF_GROUPS:
                         raise ValueError(f"Unknown staff group {item.group!r}")
@@ -413,6 +488,21 @@ class Registry:
             if guard.blocks(normalised, kind):
                 return guard.key
         return None
+
+    def record_locked(self, obj: models.Model | None) -> str | None:
+        """The key of the first guard that makes ``obj`` read-only, or None."""
+        if obj is None:
+            return None
+        return next((g.key for g in self.record_guards.values() if g.locks(obj)), None)
+
+    def suppress(self, address: str, *, cause: str, on: date, reference: str = "") -> list[str]:
+        """Ask every suppressor to block ``address``; the keys of those that did."""
+        normalised = normalise_email(address)
+        for suppressor in self.suppressors.values():
+            suppressor.suppress(
+                normalised, cause=SuppressionCause(cause), on=on, reference=reference
+            )
+        return list(self.suppressors)
 
     def cookie_for(self, cookie_name: str) -> Cookie | None:
         return next((c for c in self.cookies.values() if c.matches(cookie_name)), None)

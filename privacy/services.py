@@ -6,6 +6,10 @@ from django.utils import timezone
 from .models import PolicyVersion
 from .registry import registry
 
+# The day the policy's text (privacy/templates/privacy/policy_*.html) last changed: a version
+# published without a date of its own (the demo's first one) carries it, not the day of setup.
+POLICY_TEXT_CHANGED_ON = date(2026, 12, 2)
+
 
 @transaction.atomic
 def policy_publish(

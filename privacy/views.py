@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from . import pagecache
 from .models import PolicyVersion
-from .registry import CookieCategory, LegalBasis, registry
+from .registry import AO_147, HGB_257, CookieCategory, LegalBasis, registry
 
 
 def home(request):
@@ -49,7 +49,31 @@ def policy_facts(version: PolicyVersion | None) -> dict:
         ],
         "legal_bases": {code: LegalBasis(code).label for code in LegalBasis.values},
         "dpo": settings.DPO,
+        "retention": retention_items(activities),
+        "statistics_cookies": registry.cookies_in(CookieCategory.STATISTICS),
+        "pupil_confirmation": registry.periods.get("guardian-confirmation"),
+        "consent_validity": registry.periods.get("consent-validity"),
+        "hgb": HGB_257,
+        "ao": AO_147,
     }
+
+
+def retention_items(activities) -> list[dict]:
+    """The retention rules for § 3, each wording once, with the activities it applies to.
+
+    Contact, support and training share rules (a pupil's unconfirmed request, for one): the
+    policy states each rule once and names every form it covers.
+    """
+    items: dict[tuple, dict] = {}
+    for activity in activities:
+        for rule in activity.retention_rules:
+            item = items.setdefault(
+                (str(rule.description), rule.statutory),
+                {"names": [], "description": rule.description, "statutory": rule.statutory},
+            )
+            if str(activity.name) not in item["names"]:
+                item["names"].append(str(activity.name))
+    return list(items.values())
 
 
 def imprint_facts(controller: dict) -> dict[str, str]:

@@ -18,9 +18,13 @@ from privacy.registry import (
     MailGuard,
     MailKind,
     Period,
+    RecordGuard,
     Registry,
     RetentionRule,
+    SuppressionCause,
+    Suppressor,
     address_digest,
+    interpolate,
     normalise_email,
     registry,
 )
@@ -97,6 +101,36 @@ def test_mail_guard_gets_the_normalised_address():
     assert local.mail_blocked("bert@example.org", kind=MailKind.NEWSLETTER) is None
     assert seen == ["anna@example.org", "bert@example.org"]
     assert normalise_email(" X@Y.de ") == "x@y.de"
+
+
+def test_record_guards_and_suppressors_act_for_the_apps_that_declare_them():
+    local = Registry()
+    asked = []
+    local.register(
+        RecordGuard(key="restricted", locks=lambda obj: asked.append(obj) or obj == "locked"),
+        Suppressor(
+            key="list", suppress=lambda address, **details: asked.append((address, details))
+        ),
+    )
+    assert local.record_locked("locked") == "restricted"
+    assert local.record_locked("free") is None
+    assert local.record_locked(None) is None  # the admin's "add" page: nothing to guard
+    day = date(2026, 2, 10)
+    assert local.suppress(" Anna@Example.ORG", cause=SuppressionCause.ERASURE, on=day) == ["list"]
+    assert asked[-1] == (
+        "anna@example.org",
+        {"cause": SuppressionCause.ERASURE, "on": day, "reference": ""},
+    )
+    with pytest.raises(ValueError):
+        local.suppress("anna@example.org", cause="whim", on=day)
+
+
+def test_interpolated_texts_follow_the_language_and_the_period():
+    text = interpolate("Gelöscht nach %(period)s.", period=Period(hours=72))
+    with translation.override("de"):
+        assert str(text) == "Gelöscht nach 72 Stunden."
+    with translation.override("en"):
+        assert "72 hours" in str(text)
 
 
 def test_content_hash_is_stable_and_follows_the_declarations(monkeypatch):

@@ -3,6 +3,7 @@ import re
 import pytest
 
 from consent.matomo import matomo_config
+from optigem_site.settings.env import csp_with_origin
 from privacy.registry import CookieCategory, LegalBasis, Period, registry
 
 from .factories import decide
@@ -15,19 +16,24 @@ MATOMO = "https://statistik.example.org/matomo/"
 @pytest.fixture
 def matomo(settings):
     settings.MATOMO_URL, settings.MATOMO_SITE_ID = MATOMO, "4"
+    # As the settings module builds it from MATOMO_URL at start-up.
+    settings.SECURE_CSP = csp_with_origin(settings.SECURE_CSP, MATOMO)
 
 
 def test_no_snippet_and_no_matomo_host_before_consent(client, matomo):
     response = client.get("/")
-    assert "statistik.example.org" not in response.content.decode()
-    assert "statistik.example.org" not in response["Content-Security-Policy"]
+    html = response.content.decode()
+    assert "statistik.example.org" not in html
+    # The origin in the CSP admits nothing: only a script with the response's nonce runs.
+    assert "'unsafe-inline'" not in response["Content-Security-Policy"]
+    assert "matomo.js" not in html and "_paq" not in html
 
 
 def test_no_snippet_after_rejection(client, matomo):
     decide(client, "necessary")
     response = client.get("/")
     assert "statistik.example.org" not in response.content.decode()
-    assert "statistik.example.org" not in response["Content-Security-Policy"]
+    assert "_paq" not in response.content.decode()
 
 
 def test_snippet_after_consent_with_the_nonce_of_the_csp(client, matomo):

@@ -32,7 +32,15 @@ from newsletter.suppression import is_suppressed
 from newsletter.tests import factories as newsletter_factories
 from privacy.audit import audit_log
 from privacy.models import AuditAction, AuditEntry, LegalHold
-from privacy.registry import HGB_257, MailKind, Period, RetentionRule, address_digest, registry
+from privacy.registry import (
+    HGB_257,
+    MailKind,
+    Period,
+    RetentionRule,
+    Suppressor,
+    address_digest,
+    registry,
+)
 
 from .conftest import ACCOUNTS
 from .factories import ADDRESS, make_request, make_staff
@@ -275,6 +283,46 @@ def test_erased_person_who_wants_no_mail_is_suppressed(scenario):
     entry = Suppression.objects.get()
     assert (entry.reason, entry.channel) == ("erasure", "dsar")
     assert registry.mail_blocked(ADDRESS, kind=MailKind.NEWSLETTER) is not None
+
+
+def _rows_of(address: str) -> int:
+    return sum(holder.rows_for(address).count() for holder in registry.holders.values())
+
+
+class Crash(Exception):
+    pass
+
+
+def test_a_crash_after_the_block_leaves_the_person_neither_erased_nor_blocked(
+    scenario, monkeypatch
+):
+    # The step after the suppression (the leak check) dies, as a worker killed mid-erasure.
+    before = _rows_of(ADDRESS)
+
+    def crash(address):
+        assert Suppression.objects.exists()  # the block was written in the same transaction
+        raise Crash
+
+    monkeypatch.setattr(services.leakcheck, "find_address", crash)
+    with pytest.raises(Crash):
+        services.request_erase(request=scenario, actor=None, today=TODAY)
+    assert _rows_of(ADDRESS) == before
+    assert not Suppression.objects.exists()
+    scenario.refresh_from_db()
+    assert "erasure" not in scenario.outcome
+
+
+def test_a_failing_block_leaves_the_data_in_place(scenario, declare):
+    # A second suppressor that fails after the newsletter's has blocked the address.
+    def refuse(address, **details):
+        raise Crash
+
+    declare(Suppressor(key="failing", suppress=refuse))
+    before = _rows_of(ADDRESS)
+    with pytest.raises(Crash):
+        services.request_erase(request=scenario, actor=None, today=TODAY)
+    assert _rows_of(ADDRESS) == before
+    assert not is_suppressed(ADDRESS, "newsletter")
 
 
 def test_leakcheck_command_reports_hits_and_fails(scenario, capsys):

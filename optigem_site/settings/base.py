@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from optigem_site.schedule import beat_schedule
 
-from .env import BASE_DIR, env, guarded_mailers, storage_from_url
+from .env import BASE_DIR, csp_with_origin, env, guarded_mailers, storage_from_url
 
 VAR_DIR = BASE_DIR / "var"
 
@@ -177,6 +177,10 @@ HCAPTCHA_SECRET = env("HCAPTCHA_SECRET", default="")
 HCAPTCHA_VERIFY_URL = env("HCAPTCHA_VERIFY_URL", default="https://api.hcaptcha.com/siteverify")
 MATOMO_URL = env("MATOMO_URL", default="")
 MATOMO_SITE_ID = env("MATOMO_SITE_ID", default="")
+# Matomo's origin is a static CSP entry: its snippet is rendered only after statistics consent
+# (consent/templatetags) and runs only with the response's nonce, so before consent the entry
+# admits nothing.
+SECURE_CSP = csp_with_origin(SECURE_CSP, MATOMO_URL)
 
 # The controller (Verantwortlicher) and its data-protection officer, shown on the policy
 # and imprint pages. Defaults are the facts of the policy of 31 July 2024.
@@ -290,6 +294,5 @@ CLOUD_BACKUP_KEEP_DAYS = env.int("CLOUD_BACKUP_KEEP_DAYS", default=28)
 # The deletion run (privacy/deletion.py): rows deleted per short transaction (see README).
 DELETION_BATCH_SIZE = env.int("DELETION_BATCH_SIZE", default=25000)
 # Cookie consent (consent/): on HTML responses only, it expires cookies the visitor has not
-# consented to and admits Matomo into the CSP after consent. It comes last so that its
-# per-response CSP is in place before ContentSecurityPolicyMiddleware writes the header.
+# consented to and marks the response as varying with the consent cookie and Sec-GPC.
 MIDDLEWARE = [*MIDDLEWARE, "consent.middleware.ConsentMiddleware"]

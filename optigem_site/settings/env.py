@@ -79,3 +79,14 @@ def storage_from_url(url: str, *, location: Path | None = None) -> dict:
         else:
             raise ImproperlyConfigured(f"Storage URL {url!r}: unknown option {key!r}")
     return {"BACKEND": S3_STORAGE, "OPTIONS": options}
+
+
+def csp_with_origin(csp: dict, url: str) -> dict:
+    """``csp`` with the origin of ``url`` (a self-hosted Matomo) for its script, beacon and image
+    hit; ``csp`` itself when ``url`` is empty."""
+    if not url:
+        return csp
+    parts = urlsplit(url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    directives = ("script-src", "connect-src", "img-src")
+    return {**csp, **{name: [*csp.get(name, []), origin] for name in directives}}

@@ -38,4 +38,6 @@ def test_ao_keeps_ten_years():
     "trigger", [date(2019, 12, 31), date(2020, 1, 1), date(2020, 12, 31), date(2021, 1, 1)]
 )
 def test_kept_since_is_the_filter_form_of_holds(today, trigger):
-    assert HGB_257.holds(trigger, today=today) == (trigger >= HGB_257.kept_since(today=today))
+    assert HGB_257.holds(trigger, today=today) == (
+        trigger >= HGB_257.kept_since(today=today).date()
+    )

@@ -5,6 +5,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from conftest import ThreadedServer
+from optigem_site.settings.env import csp_with_origin
 
 # Like the real matomo.js: reads ``_paq``, sets ``_pk_id``/``_pk_ses`` with the configured
 # lifetimes and sends a hit to ``matomo.php``.
@@ -49,5 +50,6 @@ def matomo(settings):
 
     with ThreadedServer(Handler) as server:
         settings.MATOMO_URL, settings.MATOMO_SITE_ID = f"{server.url}/", "1"
+        settings.SECURE_CSP = csp_with_origin(settings.SECURE_CSP, settings.MATOMO_URL)
         server.received = received
         yield server

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from privacy.checks import project_app_configs
 from privacy.models import PolicyVersion
 from privacy.registry import STAFF_GROUPS
-from privacy.services import policy_publish
+from privacy.services import POLICY_TEXT_CHANGED_ON, policy_publish
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-optigem-2026"
@@ -33,7 +33,8 @@ class Command(BaseCommand):
         user.groups.set(Group.objects.filter(name__in=STAFF_GROUPS))
         if not PolicyVersion.objects.exists():
             policy_publish(
-                summary="Neufassung: Verzeichnis, Cookies und Löschfristen aus dem System."
+                summary="Neufassung: Verzeichnis, Cookies und Löschfristen aus dem System.",
+                changed_on=POLICY_TEXT_CHANGED_ON,
             )
         for config in project_app_configs():
             try:
