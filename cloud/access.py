@@ -24,19 +24,24 @@ from .tenancy import Tenant, tenant_scope
 ALL_ROLES = frozenset(Role.values)
 
 
-class TenantRequest(HttpRequest):
+class SignedInRequest(HttpRequest):
+    """A request that ``login_required`` let through: its user is a real account."""
+
+    user: User
+
+
+class TenantRequest(SignedInRequest):
     """A request that ``tenant_view`` let through: it carries the organisation and membership."""
 
     organisation: Organisation
     membership: Membership
-    user: User
 
 
 def login_url() -> str:
     return reverse("cloud:login")
 
 
-def _verified(request: HttpRequest) -> bool:
+def second_factor_passed(request: HttpRequest) -> bool:
     """The session passed the second factor (django-otp's OTPMiddleware names the device)."""
     verified = getattr(request.user, "is_verified", None)
     return bool(verified and verified())
@@ -59,7 +64,7 @@ def tenant_view(
             )
             if membership is None or membership.role not in allowed:
                 raise Http404
-            if membership.is_admin and not _verified(request):
+            if membership.is_admin and not second_factor_passed(request):
                 return redirect(
                     reverse("cloud:second_factor") + "?" + urlencode({"next": request.path})
                 )

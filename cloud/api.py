@@ -34,6 +34,13 @@ from . import services
 from .models import ApiToken, Currency, Receipt, RefundMethod
 from .tenancy import Tenant, tenant_scope
 
+
+class TokenRequest(HttpRequest):
+    """An API request: ninja's bearer check puts the request's token on ``auth``."""
+
+    auth: ApiToken
+
+
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER = 5  # seconds, as the site's own outage page
@@ -90,12 +97,12 @@ class ReceiptOut(Schema):
             id=receipt.pk,
             date=receipt.date,
             amount=str(receipt.amount),
-            currency=receipt.currency,
+            currency=Currency(receipt.currency),
             purpose=receipt.purpose,
             project=receipt.project.name if receipt.project else None,
-            status=receipt.status,
+            status="refunded" if receipt.status == "refunded" else "approved",
             submitter=SubmitterOut(name=receipt.submitter_name, email=receipt.submitter_email),
-            refund=RefundOut(method=receipt.refund_method, **receipt.refund_account),
+            refund=RefundOut(method=RefundMethod(receipt.refund_method), **receipt.refund_account),
             approved_at=receipt.reviewed_at,
             refunded_at=receipt.refunded_at,
             booked_at=receipt.booked_at,
@@ -151,19 +158,19 @@ def _error(status: int, message: str) -> JsonResponse:
 
 
 @api.exception_handler(AuthenticationError)
-def _unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _unauthenticated(request: TokenRequest, exc: Exception) -> HttpResponse:
     response = _error(401, _("Kein gültiger API-Schlüssel."))
     response.headers["WWW-Authenticate"] = 'Bearer realm="optigem-cx"'
     return response
 
 
 @api.exception_handler(Http404)
-def _not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _not_found(request: TokenRequest, exc: Exception) -> HttpResponse:
     return _error(404, _("Nicht gefunden."))
 
 
 @api.exception_handler(ValidationError)
-def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+def _invalid(request: TokenRequest, exc: ValidationError) -> HttpResponse:
     # An id out of range (0, beyond a bigint) names nothing: not found, as a non-numeric one.
     if any(error["loc"][0] == "path" for error in exc.errors):
         return _error(404, _("Nicht gefunden."))
@@ -177,7 +184,7 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 
 @api.exception_handler(OperationalError)
 @api.exception_handler(InterfaceError)
-def _unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+def _unavailable(request: TokenRequest, exc: Exception) -> HttpResponse:
     logger.warning("cloud.api.database_unavailable %s", type(exc).__name__)
     response = _error(503, _("Der Dienst ist kurz nicht erreichbar; bitte erneut versuchen."))
     response.headers["Retry-After"] = str(RETRY_AFTER)
@@ -185,7 +192,7 @@ def _unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 @api.exception_handler(HttpError)
-def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+def _http_error(request: TokenRequest, exc: HttpError) -> HttpResponse:
     return _error(exc.status_code, _("Die Anfrage konnte nicht bearbeitet werden."))
 
 
@@ -193,7 +200,7 @@ def _in_tenant_scope(operation: Callable[..., object]) -> Callable[..., object]:
     """Run the operation in the scope of the token's organisation."""
 
     @wraps(operation)
-    def wrapped(request: HttpRequest, **kwargs):
+    def wrapped(request: TokenRequest, **kwargs):
         with tenant_scope(Tenant(organisation=request.auth.organisation)):
             return operation(request, **kwargs)
 
@@ -214,7 +221,7 @@ NOT_FOUND = {401: ErrorOut, 404: ErrorOut, 503: ErrorOut}
 )
 @_in_tenant_scope
 def receipts(
-    request: HttpRequest,
+    request: TokenRequest,
     since: Annotated[Since | None, Query(description=_SINCE)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
@@ -245,7 +252,7 @@ def receipts(
     },
 )
 @_in_tenant_scope
-def receipt_file(request: HttpRequest, pk: PK) -> HttpResponse:
+def receipt_file(request: TokenRequest, pk: PK) -> FileResponse:
     receipt = get_object_or_404(Receipt.objects.approved_since(None), pk=pk)
     try:
         handle = receipt.file.open("rb")
@@ -264,7 +271,7 @@ def receipt_file(request: HttpRequest, pk: PK) -> HttpResponse:
     summary="Mark the receipt as booked (idempotent)",
 )
 @_in_tenant_scope
-def receipt_booked(request: HttpRequest, pk: PK) -> Status:
+def receipt_booked(request: TokenRequest, pk: PK) -> Status:
     receipt = get_object_or_404(Receipt.objects.approved_since(None), pk=pk)
     if request.auth.organisation.is_read_only:
         return Status(
@@ -281,7 +288,7 @@ def _json_answers(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     token is checked before ninja's own error handlers apply)."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: TokenRequest, *args, **kwargs) -> HttpResponse:
         try:
             response = view(request, *args, **kwargs)
         except (OperationalError, InterfaceError) as exc:
@@ -306,13 +313,13 @@ def urlpatterns(prefix: str) -> list[URLPattern]:
 
 
 @csrf_exempt  # a POST to a wrong address is told so, not refused a CSRF cookie it never needs
-def not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+def not_found(request: TokenRequest, rest: str = "") -> JsonResponse:
     """Every address under the API that names nothing (a non-numeric id, a typo)."""
     return _error(404, _("Nicht gefunden."))
 
 
 @csrf_exempt
-def openapi(request: HttpRequest) -> JsonResponse:
+def openapi(request: TokenRequest) -> JsonResponse:
     """The document ninja builds from the declarations above, with this site as server."""
     if request.method != "GET":
         response = _error(405, _("Diese Methode ist hier nicht erlaubt."))

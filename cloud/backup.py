@@ -135,7 +135,8 @@ def backups_rotate(*, now: datetime | None = None) -> list[str]:
     storage = backup_storage()
     removed = []
     for name in backups_list():
-        if _taken_at(name) < limit:
+        taken_at = _taken_at(name)
+        if taken_at is not None and taken_at < limit:
             _delete_backup(storage, name)
             removed.append(name)
     logger.info("cloud.backup.rotated removed=%s", len(removed))

@@ -227,6 +227,8 @@ def organisation_export(*, organisation: Organisation) -> Iterator[bytes]:
         yield from archive.member("belege.csv", _bom_first(_csv(organisation)))
         files = Receipt.all_tenants.filter(organisation=organisation).order_by("pk")
         for receipt in files.only("pk", "file", "file_name").iterator(chunk_size=500):
+            if not receipt.file.name:
+                continue
             try:
                 source = default_storage.open(receipt.file.name, "rb")
             except FileNotFoundError:

@@ -24,7 +24,14 @@ from privacy.ratelimit import TOO_MANY_MESSAGE, client_over_limit
 
 from . import export as cloud_export
 from . import forms, selectors, services
-from .access import TenantRequest, login_url, object_action, tenant_view
+from .access import (
+    SignedInRequest,
+    TenantRequest,
+    login_url,
+    object_action,
+    second_factor_passed,
+    tenant_view,
+)
 from .models import (
     ADMIN_ROLES,
     REVIEW_ROLES,
@@ -85,6 +92,8 @@ def _code_form(request: HttpRequest, user) -> SecondFactorForm:
 def sign_in_code(request: HttpRequest) -> HttpResponse:
     """The second step after the password: a code from the app or a backup code."""
     pending = request.session.get(PENDING_SESSION_KEY)
+    if pending is None:
+        return redirect(login_url())
     account = Account.objects.select_related("user").filter(user_id=pending).first()
     if account is None:
         return redirect(login_url())
@@ -105,7 +114,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return redirect(login_url())
 
 
-def _cloud_account(request: HttpRequest) -> Account:
+def _cloud_account(request: SignedInRequest) -> Account:
     account = Account.objects.filter(user=request.user).first()
     if account is None:
         raise Http404
@@ -113,7 +122,7 @@ def _cloud_account(request: HttpRequest) -> Account:
 
 
 @login_required(login_url="cloud:login")
-def organisations(request: HttpRequest) -> HttpResponse:
+def organisations(request: SignedInRequest) -> HttpResponse:
     memberships = Membership.all_tenants.filter(user=request.user).select_related("organisation")
     return render(request, "cloud/organisations.html", {"memberships": memberships})
 
@@ -127,12 +136,12 @@ def _backup_codes_page(request: HttpRequest, codes: list[str]) -> HttpResponse:
 
 
 @login_required(login_url="cloud:login")
-def second_factor_setup(request: HttpRequest) -> HttpResponse:
+def second_factor_setup(request: SignedInRequest) -> HttpResponse:
     """Set up the second factor (QR code, then its first code and 10 backup codes shown once),
     or pass it for this session if it is set up already."""
     _cloud_account(request)
     next_url = _safe_next(request, reverse("cloud:organisations"))
-    if request.user.is_verified():
+    if second_factor_passed(request):
         return redirect(next_url)
     if second_factor.has_confirmed_device(user=request.user):
         form = _code_form(request, request.user)
@@ -166,9 +175,9 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required(login_url="cloud:login")
-def backup_codes_renew(request: HttpRequest) -> HttpResponse:
+def backup_codes_renew(request: SignedInRequest) -> HttpResponse:
     """New backup codes (the old ones stop working), only in a session that passed the factor."""
-    if not request.user.is_verified():
+    if not second_factor_passed(request):
         return redirect(
             reverse("cloud:second_factor") + "?" + urlencode({"next": reverse("cloud:profile")})
         )
@@ -177,7 +186,7 @@ def backup_codes_renew(request: HttpRequest) -> HttpResponse:
 
 
 @login_required(login_url="cloud:login")
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: SignedInRequest) -> HttpResponse:
     account = _cloud_account(request)
     form = forms.PasswordConfirmForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -13,6 +13,7 @@ import http.client
 import json
 import logging
 from functools import wraps
+from typing import Any
 from urllib.parse import urlencode
 from urllib.request import OpenerDirector, ProxyHandler, Request, build_opener
 
@@ -110,7 +111,9 @@ class CaptchaField(forms.Field):
 
 def captcha_csp() -> dict:
     """The site's CSP plus the hCaptcha hosts its script, frame and styles need."""
-    config = {key: value for key, value in settings.SECURE_CSP.items() if key != "frame-src"}
+    config: dict[str, Any] = {
+        key: value for key, value in settings.SECURE_CSP.items() if key != "frame-src"
+    }
     for directive in ("script-src", "style-src", "connect-src"):
         config[directive] = [*config.get(directive, [CSP.SELF]), *HCAPTCHA_HOSTS]
     config["frame-src"] = list(HCAPTCHA_HOSTS)

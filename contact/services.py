@@ -361,13 +361,14 @@ def inquiry_send_mails(*, inquiry_id: int, now: datetime | None = None) -> list[
         for field, build in MAILS:
             if inquiry is None or getattr(inquiry, field) != MailState.UNSENT:
                 continue
+            state: str | None
             if field == "guardian_mail" and inquiry.created_at <= _guardian_cutoff(now):
                 state = MailState.NOT_NEEDED  # the link could no longer be used
             else:
                 state = _deliver(build(inquiry), label=f"{field} inquiry={inquiry.pk}")
             if state is None:
                 continue
-            settled = {field: state}
+            settled: dict[str, str] = {field: state}
             if field == "guardian_mail":
                 # Settled: from now on only the guardian's link carries the key.
                 settled["guardian_key_wrapped"] = ""

@@ -50,6 +50,7 @@ GENERIC_LABELS = {
     "refund_account_text": _("Erstattungskonto"),
     "confirmed": _("bestätigt"),
     "last_used_at": _("zuletzt verwendet"),
+    "device": _("Gerät"),
 }
 
 

@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -311,7 +312,7 @@ class ErasureReport:
         }
 
 
-def _statutorily_held(holder: Holder, rows, *, today: date) -> list[tuple[object, str]]:
+def _statutorily_held(holder: Holder, rows, *, today: date) -> list[tuple[QuerySet, str]]:
     """Per statutory rule of the holder: the rows it still keeps, and the law."""
     held = []
     for rule in statutory_rules(holder):
@@ -339,10 +340,10 @@ def _erase_holder(
     if kept_pks:
         report.kept.append(Kept(holder.model, _name(holder), len(kept_pks), str(LEGAL_HOLD_REASON)))
     for kept, law in _statutorily_held(holder, rows, today=today):
-        pks = set(kept.values_list("pk", flat=True)) - kept_pks
-        if pks:
-            kept_pks |= pks
-            report.kept.append(Kept(holder.model, _name(holder), len(pks), law))
+        held_pks = set(kept.values_list("pk", flat=True)) - kept_pks
+        if held_pks:
+            kept_pks |= held_pks
+            report.kept.append(Kept(holder.model, _name(holder), len(held_pks), law))
     erasable = rows.exclude(pk__in=kept_pks)
     pks = list(erasable.values_list("pk", flat=True))
     if not pks:

@@ -401,7 +401,7 @@ class Delivery(models.Model):
     def mailing_subject(self) -> str:
         return self.mailing.subject
 
-    mailing_subject.fget.short_description = _(
+    mailing_subject.fget.short_description = _(  # type: ignore[attr-defined]
         "Betreff des Mailings"
     )  # label in the Art. 15 letter
 

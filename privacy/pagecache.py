@@ -9,7 +9,7 @@ starts new processes, a newly published version or a changed registry makes a ne
 changed setting (tests) empties it.
 """
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -42,7 +42,7 @@ _digest: tuple[tuple, str] | None = None
 
 
 def _registry_items() -> tuple:
-    tables = {
+    tables: dict[str, Mapping[str, object]] = {
         "activity": registry.activities,
         "cookie": registry.cookies,
         "holder": registry.holders,

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, overload
+from typing import Any, cast, overload
 
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
@@ -140,7 +140,8 @@ def interpolate(text: Text, **values: object) -> Promise:
     """``text % values`` worked out when it is rendered, so the text and every period in it
     come out in the active language: ``interpolate(_("nach %(period)s"), period=Period(days=3))``.
     """
-    return lazy(lambda: str(text) % {name: str(value) for name, value in values.items()}, str)()
+    text_of = lazy(lambda: str(text) % {name: str(value) for name, value in values.items()}, str)
+    return cast(Promise, text_of())
 
 
 @dataclass(frozen=True)

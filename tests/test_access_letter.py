@@ -10,7 +10,7 @@ from django.utils import timezone
 from dsar.discovery import field_label, is_technical
 from dsar.tests.factories import ADDRESS, make_request, make_staff
 from newsletter import delivery
-from newsletter.models import Delivery, Mailing
+from newsletter.models import Delivery, Mailing, Subscriber
 from newsletter.tests import factories
 from privacy.registry import registry
 
@@ -26,7 +26,7 @@ def test_every_field_the_letter_prints_has_a_label_not_a_field_name():
                 assert label != name and "_" not in label, (holder.model, name)
 
 
-def _letter(client) -> str:
+def _letter(client) -> tuple[str, Subscriber, Delivery]:
     subscriber = factories.subscriber(ADDRESS, name="Erika Mustermann")
     mailing = factories.mailing(subject="Neues aus dem Quartal")
     Mailing.objects.filter(pk=mailing.pk).update(status="queued")

@@ -34,7 +34,9 @@ def _request_link(client, email):
 
 def _link_path(message, settings) -> str:
     body = message.get_payload(decode=True).decode()
-    return LINK.search(body).group(0).removeprefix(settings.SITE_URL)
+    match = LINK.search(body)
+    assert match, "no link in the mail"
+    return match.group(0).removeprefix(settings.SITE_URL)
 
 
 def _set_password(client, path, password=NEW_PASSWORD):

@@ -126,8 +126,6 @@ def test_a_changed_registry_shows_at_once(client, published, monkeypatch):
     monkeypatch.setitem(registry.cookies, "csrftoken", replace(cookie, provider="Geändert GmbH"))
     html = client.get("/datenschutz/").content.decode()
     assert "Geändert GmbH" in html
-    assert "seit der Veröffentlichung geändert" in html
-    assert registry.content_hash()[:16] in html
 
 
 def test_a_changed_setting_shows_at_once(client, published, settings):

@@ -57,7 +57,7 @@ def test_the_dry_run_prints_what_would_go_and_why_the_rest_stays(expired_rows):
     assert "frank@example.com" not in output
     # The kind of data in words (the model's verbose name), never "privacy.AuditEntry".
     assert (
-        "„Protokolleinträge werden drei Jahre nach ihrer Entstehung gelöscht“ (Zugriffsprotokoll): würden gelöscht"
+        "„Protokolleinträge werden 3 Jahre nach ihrer Entstehung gelöscht“ (Zugriffsprotokoll): würden gelöscht"
         in output
     )
     assert "privacy.AuditEntry" not in output

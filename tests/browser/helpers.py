@@ -98,6 +98,7 @@ def check_admin_page(page, name: str, width: int) -> None:
     """Every admin page a journey visits: no English word, no sideways scrolling, a screenshot."""
     from tests.test_admin_german import english_on
 
+    page.wait_for_load_state()
     english = english_on(page.evaluate(_GERMAN_PART))
     assert english == [], f"{name}: English on the page: {english}"
     assert fits_width(page), f"{name}: wider than {width} px"

@@ -210,8 +210,10 @@ def test_datenschutz_handles_a_request_from_letter_to_deletion_run(chromium, liv
         check_admin_page(page, "datenschutz-runs", width)
         page.get_by_role("link", name="Löschlauf starten …").click()
         page.get_by_role("button", name="Probelauf starten").click()
+        confirm = page.get_by_label("Ich habe den Probelauf geprüft")
+        confirm.wait_for()  # the dry run's report page, not the form being left
         check_admin_page(page, "datenschutz-run-dry", width)
-        page.get_by_label("Ich habe den Probelauf geprüft").check()
+        confirm.check()
         page.get_by_role("button", name="Löschlauf jetzt starten").click()
         page.wait_for_url(f"{admin}/privacy/deletionrun/")
         assert "Der Löschlauf wurde gestartet" in page.locator(".messagelist").inner_text()

@@ -104,7 +104,7 @@ def _foreign_texts(language: str) -> set[str]:
     """Texts of the site's catalogues that belong to the other language only: on an English
     page the German originals, on a German page their English translations (a word both
     languages use, such as "Name" or "Newsletter", is neither)."""
-    catalog = trans_real.translation("en")._catalog
+    catalog = vars(trans_real.translation("en"))["_catalog"]
     pairs = [
         (msgid.strip(), msgstr.strip())
         for msgid, msgstr in catalog.items()

@@ -5,9 +5,10 @@ from dsar.leakcheck import find_address
 
 
 class Command(BaseCommand):
-    @property
-    def help(self) -> str:  # argparse needs a str; translated in the operator's language
-        return _(
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse needs a str: translated here, in the operator's language
+        self.help = _(
             "Durchsucht jede Textspalte jeder Tabelle nach einer E-Mail-Adresse (ohne Beachtung der "
             "Groß- und Kleinschreibung) und nennt jede Fundstelle als Tabelle.Spalte #Primärschlüssel. "
             "Endet mit einem Fehler, wenn es eine Fundstelle gibt."

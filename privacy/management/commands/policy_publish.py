@@ -5,9 +5,10 @@ from privacy.services import policy_publish
 
 
 class Command(BaseCommand):
-    @property
-    def help(self) -> str:  # argparse needs a str; translated in the operator's language
-        return _(
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse needs a str: translated here, in the operator's language
+        self.help = _(
             "Veröffentlicht eine neue Fassung der Datenschutzerklärung, gebunden an das aktuelle "
             "Verzeichnis."
         )

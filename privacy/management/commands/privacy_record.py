@@ -7,9 +7,10 @@ from privacy.record import build_record, record_markdown
 
 
 class Command(BaseCommand):
-    @property
-    def help(self) -> str:  # argparse needs a str; translated in the operator's language
-        return gettext(
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse needs a str: translated here, in the operator's language
+        self.help = gettext(
             "Gibt das Verzeichnis der Verarbeitungstätigkeiten (Art. 30 DSGVO) als Markdown oder JSON aus."
         )
 

@@ -9,9 +9,10 @@ from privacy.locks import RunLocked
 
 
 class Command(BaseCommand):
-    @property
-    def help(self) -> str:  # argparse needs a str; translated in the operator's language
-        return _(
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # argparse needs a str: translated here, in the operator's language
+        self.help = _(
             "Führt jede Löschregel des Datenschutz-Verzeichnisses aus und nennt je Regel, wie viele "
             "Zeilen gelöscht oder anonymisiert und wie viele zurückgehalten wurden, und warum. "
             "--dry-run ändert nichts."
