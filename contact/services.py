@@ -8,7 +8,6 @@ broker or SMTP outage delays a mail but never loses it.
 import logging
 import smtplib
 import uuid
-from contextlib import nullcontext
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -82,15 +81,6 @@ def _take_seat(*, event_id: int, now: datetime) -> None:
         )
 
 
-def _insert_transaction(*, locking: bool):
-    """A transaction where one is needed: for the seat lock, or a savepoint inside an outer
-    transaction (so a duplicate key does not break it). A lone INSERT in autocommit needs
-    neither, which saves the visitor two round trips (BEGIN, COMMIT)."""
-    if locking or transaction.get_connection().in_atomic_block:
-        return transaction.atomic()
-    return nullcontext()
-
-
 def inquiry_create(
     *,
     kind: str,
@@ -121,7 +111,7 @@ def inquiry_create(
     if minor:
         _seal(inquiry)
     try:
-        with _insert_transaction(locking=event is not None):
+        with transaction.atomic():
             if event is not None:
                 _take_seat(event_id=event.pk, now=now)
             inquiry.save(force_insert=True)

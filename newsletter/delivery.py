@@ -185,7 +185,7 @@ def _mark_sent(pk: int, claim: str) -> bool:
 
     Written as SQL because it runs once per message on the hot path; it is the ORM's
     ``filter(pk=, claim=, status=CLAIMED).update(status=SENT, sent_at=now)`` without the
-    query compilation, which costs as much as the round trip.
+    query building, which cost 13.5 % of a message's CPU time (bench/optimisations.py, case 2).
     """
     with connection.cursor() as cursor:
         cursor.execute(

