@@ -121,6 +121,12 @@ class SubjectRequest(models.Model):
     completed_on = models.DateField(_("abgeschlossen am"), null=True, blank=True, editable=False)
     outcome = models.JSONField(_("Ergebnis"), default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("erfasst"), default=timezone.now, editable=False)
+    # The daily reminder claims a request (committed) before the SMTP hand-off and settles it
+    # after: ``reminded_on`` is the day it was last named, the claim keeps a second worker (or
+    # a retry) from naming it again while the first one's mail is on its way.
+    reminded_on = models.DateField(_("zuletzt erinnert am"), null=True, blank=True, editable=False)
+    reminder_claim = models.CharField(max_length=32, blank=True, editable=False)
+    reminder_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = SubjectRequestQuerySet.as_manager()
 
