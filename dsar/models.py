@@ -84,7 +84,7 @@ class SubjectRequest(models.Model):
         help_text=_("Wie im Schreiben angegeben; nach dem Abschluss nur noch als Prüfwert."),
     )
     email_digest = models.CharField(_("Prüfwert der E-Mail-Adresse"), max_length=64, blank=True)
-    postal_address = models.TextField(_("Postanschrift laut Schreiben"), blank=True)
+    postal_address = models.TextField(_("Postanschrift laut Schreiben"), max_length=500, blank=True)
     channel = models.CharField(_("Eingangsweg"), max_length=16, choices=Channel.choices)
     received_on = models.DateField(_("eingegangen am"))
     letter_reference = models.CharField(
@@ -112,7 +112,7 @@ class SubjectRequest(models.Model):
     )
     identity_verified_on = models.DateField(_("Identität geprüft am"), null=True, blank=True)
     extension_months = models.PositiveSmallIntegerField(_("Verlängerung (Monate)"), default=0)
-    extension_reason = models.TextField(_("Grund der Verlängerung"), blank=True)
+    extension_reason = models.TextField(_("Grund der Verlängerung"), max_length=2000, blank=True)
     extended_on = models.DateField(_("verlängert am"), null=True, blank=True)
     extension_informed_on = models.DateField(
         _("über die Verlängerung unterrichtet am"), null=True, blank=True
@@ -121,6 +121,12 @@ class SubjectRequest(models.Model):
     completed_on = models.DateField(_("abgeschlossen am"), null=True, blank=True, editable=False)
     outcome = models.JSONField(_("Ergebnis"), default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(_("erfasst"), default=timezone.now, editable=False)
+    # The daily reminder claims a request (committed) before the SMTP hand-off and settles it
+    # after: ``reminded_on`` is the day it was last named, the claim keeps a second worker (or
+    # a retry) from naming it again while the first one's mail is on its way.
+    reminded_on = models.DateField(_("zuletzt erinnert am"), null=True, blank=True, editable=False)
+    reminder_claim = models.CharField(max_length=32, blank=True, editable=False)
+    reminder_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = SubjectRequestQuerySet.as_manager()
 
@@ -272,7 +278,7 @@ class Restriction(models.Model):
     ground = models.CharField(_("Grund"), max_length=16, choices=RestrictionGround.choices)
     restricted_at = models.DateTimeField(_("eingeschränkt seit"), default=timezone.now)
     lifted_at = models.DateTimeField(_("aufgehoben am"), null=True, blank=True)
-    lift_reason = models.TextField(_("Grund der Aufhebung"), blank=True)
+    lift_reason = models.TextField(_("Grund der Aufhebung"), max_length=2000, blank=True)
 
     objects = RestrictionQuerySet.as_manager()
 

@@ -1,8 +1,9 @@
 """The steps of a data-subject request; each one writes an audit entry (who, what, when)."""
 
 import logging
+import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -11,14 +12,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from privacy.audit import audit_log
-from privacy.models import AuditAction, AuditEntry, LegalHold
+from privacy.models import AuditAction, LegalHold
 from privacy.registry import (
     Holder,
     MailKind,
@@ -468,15 +469,43 @@ def datenschutz_recipients() -> list[str]:
 
 
 REMINDER_NOTE = "Fristerinnerung"
+# Longer than a reminder run can hold its claim: the task's hard time limit (dsar/tasks.py)
+# ends a stuck run at 120 s. A claim older than this belongs to a worker that died.
+REMINDER_CLAIM_LEASE = timedelta(minutes=10)
 
 
-def requests_remind_due(*, today: date) -> int:
+def _reminder_claim(requests: list[SubjectRequest], *, today: date, now: datetime) -> str:
+    """Claim the requests not yet named today and not held by a live run (one committed
+    UPDATE, no lock kept); returns the claim id."""
+    claim = uuid.uuid4().hex
+    held = Q(reminded_on=today) | Q(reminder_claimed_at__gt=now - REMINDER_CLAIM_LEASE)
+    SubjectRequest.objects.filter(pk__in=[r.pk for r in requests]).exclude(held).update(
+        reminder_claim=claim, reminder_claimed_at=now
+    )
+    return claim
+
+
+def _reminder_release(claim: str, **settled) -> list[str]:
+    """Give up the claim (the mail did not go out) or settle it (``reminded_on=today``);
+    returns the ids of the requests that were still this run's."""
+    mine = SubjectRequest.objects.filter(reminder_claim=claim)
+    ids = [str(pk) for pk in mine.values_list("pk", flat=True)]
+    mine.update(reminder_claim="", reminder_claimed_at=None, **settled)
+    return ids
+
+
+def requests_remind_due(*, today: date, now: datetime | None = None) -> int:
     """Mail the Datenschutz group about open requests due within seven days (or overdue) and
     those whose identity check has not started after seven days.
 
-    Idempotent per day: a request already named in today's reminder is not named again, so a
-    retried or repeated run sends nothing new.
+    Claim, send, settle: the requests named are claimed in one committed UPDATE before the SMTP
+    hand-off and marked ``reminded_on=today`` after the server accepted the mail, so a retried
+    or repeated run (or a second worker) names each request at most once a day. A failed send
+    gives the claim back, so the retry sends the one mail. A worker that dies after the hand-off
+    leaves its claim: a rerun within ``REMINDER_CLAIM_LEASE`` sends nothing, a later rerun
+    the same day one second copy (rather than no reminder); tomorrow's run names them anyway.
     """
+    now = now or timezone.now()
     due = list(
         SubjectRequest.objects.due_within(clock.REMINDER_DAYS, today=today).order_by("due_on")
     )
@@ -485,16 +514,6 @@ def requests_remind_due(*, today: date) -> int:
             "received_on"
         )
     )
-    reminded = set(
-        AuditEntry.objects.filter(
-            action=AuditAction.SEND,
-            note=REMINDER_NOTE,
-            content_type=ContentType.objects.get_for_model(SubjectRequest),
-            at__date=today,
-        ).values_list("object_id", flat=True)
-    )
-    due = [r for r in due if str(r.pk) not in reminded]
-    unstarted = [r for r in unstarted if str(r.pk) not in reminded]
     if not due and not unstarted:
         return 0
     recipients = []
@@ -505,6 +524,12 @@ def requests_remind_due(*, today: date) -> int:
         else:
             recipients.append(address)
     if not recipients:
+        return 0
+    claim = _reminder_claim([*due, *unstarted], today=today, now=now)
+    claimed = set(SubjectRequest.objects.filter(reminder_claim=claim).values_list("pk", flat=True))
+    due = [r for r in due if r.pk in claimed]
+    unstarted = [r for r in unstarted if r.pk in claimed]
+    if not due and not unstarted:
         return 0
     with translation.override("de"):
         body = render_to_string(
@@ -521,10 +546,20 @@ def requests_remind_due(*, today: date) -> int:
         }
         if unstarted:
             subject += ", " + _("%(n)d ohne begonnene Identitätsprüfung") % {"n": len(unstarted)}
-    EmailMessage(subject=subject, body=body, to=recipients).send()
-    now = timezone.now()
-    for request in [*due, *unstarted]:
-        audit_log(actor=None, action=AuditAction.SEND, obj=request, note=REMINDER_NOTE, now=now)
+    try:
+        EmailMessage(subject=subject, body=body, to=recipients).send()
+    except BaseException:
+        _reminder_release(claim)  # not accepted: the retry may name these requests again
+        raise
+    for pk in _reminder_release(claim, reminded_on=today):
+        audit_log(
+            actor=None,
+            action=AuditAction.SEND,
+            model=SubjectRequest,
+            object_id=pk,
+            note=REMINDER_NOTE,
+            now=now,
+        )
     return len(due) + len(unstarted)
 
 

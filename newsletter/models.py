@@ -47,7 +47,7 @@ class ConsentText(models.Model):
 
     version = models.PositiveIntegerField(_("Version"))
     language = models.CharField(_("Sprache"), max_length=8, choices=settings.LANGUAGES)
-    text = models.TextField(_("Text der Einwilligung"))
+    text = models.TextField(_("Text der Einwilligung"), max_length=5000)
     sha256 = models.CharField(_("SHA-256 des Textes"), max_length=64, editable=False)
     published_at = models.DateTimeField(_("veröffentlicht"))
 
@@ -272,6 +272,7 @@ class Mailing(models.Model):
     subject = models.CharField(_("Betreff"), max_length=200)
     body = models.TextField(
         _("Text (Markdown)"),
+        max_length=20000,
         help_text=_(
             "Markdown: **fett**, *kursiv*, [Linktext](https://…), Listen mit „- “. "
             "Bilder und eingebettete Inhalte werden nicht übernommen."
@@ -286,7 +287,7 @@ class Mailing(models.Model):
             "Fassung; fehlt sie, die deutsche (mit englischer Fußzeile)."
         ),
     )
-    body_en = models.TextField(_("Text (Markdown, englisch)"), blank=True)
+    body_en = models.TextField(_("Text (Markdown, englisch)"), max_length=20000, blank=True)
     status = models.CharField(
         _("Status"), max_length=16, choices=MailingStatus.choices, default=MailingStatus.DRAFT
     )
@@ -295,7 +296,7 @@ class Mailing(models.Model):
     finished_at = models.DateTimeField(_("Versand beendet"), null=True, blank=True)
     # The policy promises one newsletter a quarter (§2.5); a further issue needs a reason.
     extra_issue_reason = models.TextField(
-        _("Begründung für eine weitere Ausgabe im selben Quartal"), blank=True
+        _("Begründung für eine weitere Ausgabe im selben Quartal"), max_length=1000, blank=True
     )
 
     objects = MailingQuerySet.as_manager()

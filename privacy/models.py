@@ -16,7 +16,7 @@ class PolicyVersion(models.Model):
 
     number = models.PositiveIntegerField(_("Version"), unique=True)
     changed_on = models.DateField(_("aktualisiert am"))
-    summary = models.TextField(_("Was hat sich geändert?"))
+    summary = models.TextField(_("Was hat sich geändert?"), max_length=2000)
     registry_hash = models.CharField(_("Prüfsumme des Verzeichnisses"), max_length=64)
     consent_hash = models.CharField(_("Prüfsumme der Cookies"), max_length=64)
     published_at = models.DateTimeField(_("veröffentlicht"))
