@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from dsar.models import Restriction, RestrictionGround
 from dsar.tasks import remind_due_requests
-from privacy.registry import address_digest
+from privacy.digests import address_digest
 
 from .factories import make_request, make_staff
 
