@@ -35,7 +35,8 @@ from django.utils import timezone, translation  # noqa: E402
 from cloud import crypto  # noqa: E402
 from dsar.discovery import access_answer, discover  # noqa: E402
 from dsar.models import SubjectRequest  # noqa: E402
-from privacy.registry import Holder, address_digest, registry  # noqa: E402
+from privacy.digests import address_digest  # noqa: E402
+from privacy.registry import Holder, registry  # noqa: E402
 
 GOAL_MS = 50.0
 REPEAT = 7

@@ -24,8 +24,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from privacy.audit import audit_log
+from privacy.digests import normalise_email
 from privacy.models import AuditAction
-from privacy.registry import MailKind, normalise_email, registry
+from privacy.registry import MailKind, registry
 
 from . import crypto
 from .models import (

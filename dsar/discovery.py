@@ -12,7 +12,8 @@ from django.db import models
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from privacy.registry import Holder, LegalBasis, ProcessingActivity, normalise_email, registry
+from privacy.digests import normalise_email
+from privacy.registry import Holder, LegalBasis, ProcessingActivity, registry
 
 
 @dataclass

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from privacy.registry import normalise_email
+from privacy.digests import normalise_email
 
 TEXT_FIELD_TYPES = frozenset({"CharField", "TextField", "JSONField", "EmailField", "SlugField"})
 

@@ -13,7 +13,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from privacy.registry import address_digest, normalise_email
+from privacy.digests import address_digest, normalise_email
 
 from . import clock
 

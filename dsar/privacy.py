@@ -5,6 +5,7 @@ admin; no deletion under an open request)."""
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from privacy.digests import address_digest
 from privacy.registry import (
     Grant,
     Holder,
@@ -15,7 +16,6 @@ from privacy.registry import (
     RecordGuard,
     RetentionHold,
     RetentionRule,
-    address_digest,
     interpolate,
     registry,
 )

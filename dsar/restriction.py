@@ -8,7 +8,8 @@ before it offers to change or delete a row.
 
 from django.db import models
 
-from privacy.registry import address_digest, registry
+from privacy.digests import address_digest
+from privacy.registry import registry
 
 from .models import Restriction
 

@@ -19,16 +19,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from privacy.audit import audit_log
+from privacy.digests import address_digest, normalise_email
 from privacy.models import AuditAction, LegalHold
-from privacy.registry import (
-    Holder,
-    MailKind,
-    SuppressionCause,
-    address_digest,
-    model_name,
-    normalise_email,
-    registry,
-)
+from privacy.registry import Holder, MailKind, SuppressionCause, model_name, registry
 
 from . import clock, leakcheck
 from .discovery import Finding, access_answer, discover, statutory_rules

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy.audit import AuditedModelAdmin, audit_log
+from privacy.digests import address_digest
 from privacy.models import AuditAction
-from privacy.registry import address_digest
 
 from . import services
 from .compose import UNSUBSCRIBE_PLACEHOLDER, Basis, Rendered, unsubscribe_url

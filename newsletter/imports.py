@@ -16,7 +16,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from privacy.registry import address_digest, normalise_email
+from privacy.digests import address_digest, normalise_email
 
 from .models import Customer, Relationship
 from .suppression import suppressed_hashes

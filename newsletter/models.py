@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
-from privacy.registry import normalise_email
+from privacy.digests import address_digest, normalise_email
 
 CONFIRMATION_PERIOD = timedelta(hours=72)
 
@@ -167,8 +167,6 @@ class Subscriber(models.Model):
         return self.email
 
     def save(self, *args, **kwargs):
-        from privacy.registry import address_digest
-
         self.email = normalise_email(self.email)
         self.address_hash = address_digest(self.email)
         super().save(*args, **kwargs)
@@ -213,8 +211,6 @@ class Customer(models.Model):
         return f"{self.name} <{self.email}>" if self.name else self.email
 
     def save(self, *args, **kwargs):
-        from privacy.registry import address_digest
-
         self.email = normalise_email(self.email)
         self.address_hash = address_digest(self.email)
         super().save(*args, **kwargs)

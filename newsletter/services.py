@@ -15,8 +15,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from privacy.digests import address_digest, normalise_email
 from privacy.publish import publish_once
-from privacy.registry import MailKind, address_digest, normalise_email, registry
+from privacy.registry import MailKind, registry
 
 from .compose import Rendered
 from .delivery import MAIL_KINDS, message_id_domain, recipient_rows

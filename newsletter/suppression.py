@@ -1,6 +1,6 @@
 """The suppression list: who must not be mailed, kept as keyed hashes that outlive erasure.
 
-An entry holds ``privacy.registry.address_digest`` of the address (HMAC-SHA256 with
+An entry holds ``privacy.digests.address_digest`` of the address (HMAC-SHA256 with
 ``ADDRESS_HASH_KEY``), never the address: without the key the table cannot be turned back into
 addresses, yet any address we are about to mail or import can be checked against it. Erasing a person's data therefore leaves
 the block in force (Art. 17(3)(b) and 21(3) GDPR: an objection must keep working).
@@ -17,7 +17,8 @@ from datetime import date
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from privacy.registry import MailKind, SuppressionCause, address_digest
+from privacy.digests import address_digest
+from privacy.registry import MailKind, SuppressionCause
 
 from .models import Channel, Suppression, SuppressionReason, SuppressionScope
 

@@ -10,10 +10,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .audit import AuditedModelAdmin
-from .deletion import deletion_run, rule_lines
+from .deletion import deletion_run
+from .deletion_report import rule_lines
+from .digests import normalise_email
 from .locks import RunLocked
 from .models import AuditEntry, DeletionRun, DeletionRunStatus, LegalHold, PolicyVersion
-from .registry import normalise_email, registry
+from .registry import registry
 from .services import policy_publish
 
 

@@ -14,6 +14,10 @@ with the table. Because each batch commits on its own and the walk restarts from
 expired row, a run that dies part-way leaves nothing half done, and the next run finishes the
 work (idempotent: a deleted row is simply no longer found). Only one run works at a time
 (``privacy.locks``); a dry run takes no lock and changes nothing.
+
+This module runs the rules; the walk over the keys is ``deletion_walk``, the holds
+``deletion_holds``, the PostgreSQL commit setting ``deletion_tuning`` and the record in words
+``deletion_report``.
 """
 
 from __future__ import annotations
@@ -22,24 +26,22 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
-from django.db import DatabaseError, connection, models, transaction
-from django.db.models import Count, Max
+from django.db import DatabaseError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from .deletion_holds import rule_holds
+from .deletion_tuning import _commits_without_flush
+from .deletion_walk import KeyRanges
 from .locks import LockLost, run_lock
-from .models import DeletionRun, DeletionRunStatus, LegalHold
-from .registry import AO_147, HGB_257, RetentionAction, RetentionRule, model_name, registry
+from .models import DeletionRun, DeletionRunStatus
+from .registry import RetentionAction, RetentionRule, registry
 
 logger = logging.getLogger(__name__)
-
-Selector = Callable[[models.QuerySet], models.QuerySet]
 
 
 @dataclass
@@ -196,8 +198,8 @@ def _rule_apply(
         result.hold_back(f"statutory:{rule.statutory.key}", held)
         result.held_total += held
         candidates = candidates.exclude(kept)
-    row_holds, selectors = _holds(rule, today=today)
-    walk = _KeyRanges(candidates, batch_size=batch_size)
+    row_holds, selectors = rule_holds(rule, today=today)
+    walk = KeyRanges(candidates, batch_size=batch_size)
     with nullcontext() if dry_run else _commits_without_flush():
         while (bounds := walk.next()) is not None:
             started = time.monotonic()
@@ -211,90 +213,6 @@ def _rule_apply(
                 elapsed = round((time.monotonic() - started) * 1000)
                 result.longest_batch_ms = max(result.longest_batch_ms, elapsed)
             on_batch()
-
-
-class _KeyRanges:
-    """The ranges of primary keys, ``(lower, upper]``, in which a rule's batches lie.
-
-    Integer keys are walked in ranges whose width adapts to how densely the expired rows lie,
-    aiming at ``batch_size`` rows a batch and never wider than ``MAX_WIDTH`` batches (so never
-    more rows than that in one transaction): finding a range costs no query at all. A count
-    taken first says when every expired row has been seen, so the walk never searches the rest
-    of the table for rows that are not there; after an empty range it looks up the next expired
-    key to jump the gap. Other keys (UUIDs, text) are paged: the ``batch_size``-th next key
-    bounds the range.
-    """
-
-    MAX_WIDTH = 4
-
-    def __init__(self, candidates: models.QuerySet, *, batch_size: int):
-        self.candidates = candidates
-        self.batch_size = batch_size
-        self.integer = isinstance(candidates.model._meta.pk, models.IntegerField)
-        self.remaining = candidates.count()
-        self.width = batch_size
-        self.lower: int | None = None
-        self.jump = True
-        self.last_page = False
-
-    def next(self) -> tuple | None:
-        if self.remaining <= 0 or self.last_page:
-            return None
-        if not self.integer:
-            return self._page()
-        if self.jump:
-            after = (
-                self.candidates if self.lower is None else self.candidates.filter(pk__gt=self.lower)
-            )
-            first = after.order_by("pk").values_list("pk", flat=True).first()
-            if first is None:
-                return None
-            self.lower = first - 1
-        assert self.lower is not None  # set by the jump above on the first call
-        upper = self.lower + self.width
-        bounds, self.lower = (self.lower, upper), upper
-        return bounds
-
-    def saw(self, rows: int) -> None:
-        self.remaining -= rows
-        self.jump = rows == 0
-        if self.integer and rows:
-            wanted = self.width * self.batch_size // rows
-            self.width = max(1, min(wanted, self.batch_size * self.MAX_WIDTH))
-
-    def _page(self) -> tuple | None:
-        after = self.candidates if self.lower is None else self.candidates.filter(pk__gt=self.lower)
-        edge = (
-            after.order_by("pk")
-            .values("pk")[: self.batch_size]
-            .aggregate(upper=Max("pk"), rows=Count("pk"))
-        )
-        if not edge["rows"]:
-            return None
-        self.last_page = edge["rows"] < self.batch_size
-        bounds, self.lower = (self.lower, edge["upper"]), edge["upper"]
-        return bounds
-
-
-@contextmanager
-def _commits_without_flush():
-    """On PostgreSQL, the batches' commits do not wait for the disk.
-
-    A batch lost in a crash before it reached the disk is simply found again by the next run,
-    so the run needs no durable commit per batch and saves a disk flush for each: 27 % of a
-    run over 200,000 expired rows (bench/optimisations.py, case 5). The run's own record is
-    saved durably again afterwards.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
 
 
 def _batch_apply(rule, result, batch, row_holds, selectors, *, dry_run: bool) -> int:
@@ -334,144 +252,3 @@ def _batch_apply(rule, result, batch, row_holds, selectors, *, dry_run: bool) ->
         result.cascaded = dict(Counter(result.cascaded) + Counter(per_model))
     result.done += done
     return done + len(held)
-
-
-def _holds(rule: RetentionRule, *, today) -> tuple[dict, list[tuple[str, Selector]]]:
-    """The holds that apply to a rule's rows today.
-
-    Row holds come back as ``{pk: key}`` (checked in Python, no query per batch); e-mail holds
-    and the registry's holds as selectors that pick the held rows out of a batch.
-    """
-    model = rule.get_model()
-    content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
-    legal = LegalHold.objects.active(today=today).filter(
-        models.Q(content_type=content_type) | models.Q(content_type__isnull=True)
-    )
-    if model is LegalHold:
-        legal = legal.none()  # an ended hold must not be kept by another hold on the address
-    row_holds: dict = {}
-    selectors: list[tuple[str, Selector]] = []
-    holder = registry.holders.get(rule.holder)
-    for hold in legal.order_by("pk"):
-        key = f"legal-hold:{hold.pk}"
-        if hold.content_type_id:
-            row_holds[model._meta.pk.to_python(hold.object_id)] = key
-        elif holder is not None:
-            selectors.append((key, _email_selector(holder, hold.email)))
-    for hold in registry.holds.values():
-        selectors.append((hold.key, _registry_selector(hold, rule)))
-    selectors.extend(_cascade_selectors(model, LegalHold.objects.active(today=today)))
-    return row_holds, selectors
-
-
-def _cascade_selectors(model, active) -> list[tuple[str, Selector]]:
-    """Legal holds on rows a deletion would cascade to hold back the row that owns them.
-
-    Deleting an organisation cascades to its receipts; a hold on one receipt (or on an address
-    found in the receipts) keeps the whole organisation until the hold ends. One level deep:
-    the cascades of the registry's rules reach their holders directly.
-    """
-    selectors: list[tuple[str, Selector]] = []
-    for relation in model._meta.related_objects:
-        if relation.many_to_many or relation.on_delete is not models.CASCADE:
-            continue
-        child = relation.related_model
-        if child is LegalHold:
-            continue
-        holder = registry.holders.get(child._meta.label)
-        child_type = ContentType.objects.get_for_model(child, for_concrete_model=False)
-        column = relation.field.attname
-        for hold in active.filter(
-            models.Q(content_type=child_type) | models.Q(content_type__isnull=True)
-        ).order_by("pk"):
-            if hold.content_type_id:
-                rows = child._base_manager.filter(pk=hold.object_id)
-            elif holder is not None:
-                rows = holder.rows_for(hold.email)
-            else:
-                continue
-            selectors.append((f"legal-hold:{hold.pk}", _owner_selector(rows, column)))
-    return selectors
-
-
-def _owner_selector(rows: models.QuerySet, column: str) -> Selector:
-    return lambda batch: batch.filter(pk__in=rows.values(column))
-
-
-def _email_selector(holder, email: str) -> Selector:
-    return lambda batch: holder.rows_for(email).filter(pk__in=batch.values("pk"))
-
-
-def _registry_selector(hold, rule: RetentionRule) -> Selector:
-    return lambda batch: hold.held(rule, batch)
-
-
-STATUTORY = {s.key: s for s in (HGB_257, AO_147)}
-
-
-def reason_text(key: str) -> str:
-    """The German (or active language's) reason for a held-back key of a run record."""
-    kind, _sep, detail = key.partition(":")
-    if kind == "statutory":
-        statutory = STATUTORY.get(detail) or next(
-            (
-                r.statutory
-                for r in registry.retention_rules
-                if r.statutory and r.statutory.key == detail
-            ),
-            None,
-        )
-        law = statutory.law if statutory else detail
-        return _("gesetzliche Aufbewahrungspflicht nach %(law)s") % {"law": law}
-    if kind == "legal-hold":
-        legal_hold = LegalHold.objects.filter(pk=detail).first()
-        return str(legal_hold) if legal_hold else _("Löschsperre Nr. %(id)s") % {"id": detail}
-    hold = registry.holds.get(key)
-    return str(hold.reason) if hold else key
-
-
-def action_text(action: str, *, dry_run: bool) -> str:
-    if action == RetentionAction.ANONYMISE:
-        return _("würden anonymisiert") if dry_run else _("anonymisiert")
-    return _("würden gelöscht") if dry_run else _("gelöscht")
-
-
-def rule_text(key: str) -> str:
-    """A rule as staff read it: its sentence from the registry, not its internal key."""
-    for rule in registry.retention_rules:
-        if rule.key == key:
-            return str(rule.description).rstrip(".")
-    return key
-
-
-def rule_lines(record: dict, *, dry_run: bool) -> list[str]:
-    """A rule's result as report lines: what went, what was held back and why, errors."""
-    lines = [
-        _("„%(rule)s“ (%(holder)s): %(action)s: %(done)d, zurückgehalten: %(held)d")
-        % {
-            "rule": rule_text(record["rule"]),
-            "holder": model_name(record["holder"]),
-            "action": action_text(record["action"], dry_run=dry_run),
-            "done": record["done"],
-            "held": record["held_total"],
-        }
-    ]
-    for key, count in sorted(record["held"].items()):
-        lines.append(
-            "    "
-            + _("%(count)d zurückgehalten wegen: %(reason)s")
-            % {"reason": reason_text(key), "count": count}
-        )
-    for label, count in sorted(record["cascaded"].items()):
-        lines.append(
-            "    "
-            + _("abhängige Datensätze mitgelöscht (%(model)s): %(count)d")
-            % {"model": model_name(label), "count": count}
-        )
-    if record["error"]:
-        lines.append(
-            "    "
-            + _("Fehler: %(error)s (Einzelheiten im Anwendungsprotokoll)")
-            % {"error": record["error"]}
-        )
-    return lines

@@ -18,7 +18,8 @@ import logging
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils.module_loading import import_string
 
-from .registry import MailKind, address_digest, registry
+from .digests import address_digest
+from .registry import MailKind, registry
 
 KIND_HEADER = "X-Optigem-Mail-Kind"
 logger = logging.getLogger("privacy.mail")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-import hmac
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,33 +18,15 @@ from typing import Any, cast, overload
 
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
-from django.conf import settings
 from django.db import models
 from django.utils import timezone, translation
 from django.utils.functional import Promise, lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from .digests import normalise_email
+
 Text = str | Promise
-
-
-def normalise_email(address: str) -> str:
-    """Return the form under which an e-mail address is looked up and compared."""
-    return address.strip().lower()
-
-
-def address_digest(address: str) -> str:
-    """A keyed HMAC-SHA256 of the normalised address.
-
-    Lists that must outlive a person's erasure (the suppression list, restrictions of
-    processing) recognise an address by it without storing the address. The key is
-    ``ADDRESS_HASH_KEY``; without it, one derived from ``SECRET_KEY``, which then must not change.
-    """
-    key = (
-        settings.ADDRESS_HASH_KEY.encode()
-        or hashlib.sha256(b"optigem.address-digest:" + settings.SECRET_KEY.encode()).digest()
-    )
-    return hmac.new(key, normalise_email(address).encode(), hashlib.sha256).hexdigest()
 
 
 class LegalBasis(models.TextChoices):

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import translation
 
 from privacy.audit import audit_log
+from privacy.digests import address_digest, normalise_email
 from privacy.models import AuditEntry
 from privacy.registry import (
     AO_147,
@@ -23,9 +24,7 @@ from privacy.registry import (
     RetentionRule,
     SuppressionCause,
     Suppressor,
-    address_digest,
     interpolate,
-    normalise_email,
     registry,
 )
 

@@ -6,8 +6,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone, translation
 
 from dsar.models import Restriction, RestrictionGround, SubjectRequest
+from privacy.digests import address_digest
 from privacy.models import AuditAction, AuditEntry
-from privacy.registry import address_digest, registry
+from privacy.registry import registry
 
 from .factories import ADDRESS, make_request, make_staff
 

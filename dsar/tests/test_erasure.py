@@ -31,16 +31,9 @@ from newsletter.models import Delivery, DeliveryStatus, MailingKind, Suppression
 from newsletter.suppression import is_suppressed
 from newsletter.tests import factories as newsletter_factories
 from privacy.audit import audit_log
+from privacy.digests import address_digest
 from privacy.models import AuditAction, AuditEntry, LegalHold
-from privacy.registry import (
-    HGB_257,
-    MailKind,
-    Period,
-    RetentionRule,
-    Suppressor,
-    address_digest,
-    registry,
-)
+from privacy.registry import HGB_257, MailKind, Period, RetentionRule, Suppressor, registry
 
 from .conftest import ACCOUNTS
 from .factories import ADDRESS, make_request, make_staff

@@ -9,8 +9,9 @@ from django.utils import timezone
 from dsar import services
 from dsar.discovery import discover
 from dsar.models import Restriction, RestrictionGround, Status, SubjectRequest
+from privacy.digests import address_digest
 from privacy.models import AuditAction, AuditEntry
-from privacy.registry import MailKind, address_digest, registry
+from privacy.registry import MailKind, registry
 
 from .factories import ADDRESS, make_request, make_staff
 

@@ -15,8 +15,8 @@ from django.utils import timezone
 from dsar import services
 from dsar.models import Restriction, RestrictionGround, SubjectRequest
 from dsar.tasks import remind_due_requests
+from privacy.digests import address_digest
 from privacy.models import AuditEntry
-from privacy.registry import address_digest
 from tests.instances import worker_env
 
 from .factories import make_request, make_staff

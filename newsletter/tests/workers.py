@@ -15,7 +15,7 @@ from typing import IO
 from django.conf import settings
 
 from newsletter.models import Subscriber
-from privacy.registry import address_digest
+from privacy.digests import address_digest
 from tests.instances import worker_env  # noqa: F401 (the workers' environment, shared)
 
 ROOT = Path(settings.BASE_DIR)

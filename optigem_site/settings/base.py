@@ -238,7 +238,7 @@ LOGGING = {
 }
 
 # Key of the address digests on the suppression list and the restrictions of processing
-# (privacy.registry.address_digest); set it in production, the default changes with SECRET_KEY.
+# (privacy.digests.address_digest); set it in production, the default changes with SECRET_KEY.
 ADDRESS_HASH_KEY = env("ADDRESS_HASH_KEY", default="")
 
 # Newsletter and customer mails (newsletter/).

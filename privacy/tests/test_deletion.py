@@ -8,7 +8,8 @@ import pytest
 from django.db.models.signals import post_delete
 from django.forms.models import model_to_dict
 
-from privacy.deletion import deletion_run, reason_text
+from privacy.deletion import deletion_run
+from privacy.deletion_report import reason_text
 from privacy.models import DeletionLock, DeletionRun, DeletionRunStatus, LegalHold
 from privacy.registry import RetentionHold, registry
 from tests.retention_app.models import Inquiry, InquiryNote, Letter, Order, Registration, Voucher

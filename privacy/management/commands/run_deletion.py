@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from privacy.deletion import deletion_run, rule_lines
+from privacy.deletion import deletion_run
+from privacy.deletion_report import rule_lines
 from privacy.locks import RunLocked
 
 
