@@ -30,8 +30,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 from pydantic import AfterValidator, AwareDatetime, Field
 
-from . import services
 from .models import ApiToken, Currency, Receipt, RefundMethod
+from .services.api_tokens import api_token_authenticate
+from .services.receipts import receipt_mark_booked
 from .tenancy import Tenant, tenant_scope
 
 
@@ -135,7 +136,7 @@ Since = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 class ApiKey(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        return services.api_token_authenticate(token.strip())
+        return api_token_authenticate(token.strip())
 
 
 api = NinjaAPI(
@@ -278,7 +279,7 @@ def receipt_booked(request: TokenRequest, pk: PK) -> Status:
             409,
             ErrorOut(error=_("Die Organisation ist gekündigt; es sind keine Änderungen möglich.")),
         )
-    services.receipt_mark_booked(receipt=receipt)
+    receipt_mark_booked(receipt=receipt)
     return Status(200, ReceiptOut.of(request, receipt))
 
 

@@ -4,10 +4,13 @@ import json
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
@@ -53,8 +56,6 @@ class OrganisationQuerySet(models.QuerySet):
         so a rolled-back deletion keeps them; users of several organisations keep their other
         memberships. Staff accounts are never deleted here, only their memberships.
         """
-        from .services import organisation_files_remove, organisation_users_erase
-
         pks = list(self.values_list("pk", flat=True))
         files = list(
             Receipt.all_tenants.filter(organisation_id__in=pks)
@@ -62,10 +63,18 @@ class OrganisationQuerySet(models.QuerySet):
             .values_list("file", flat=True)
         )
         with transaction.atomic():
-            organisation_users_erase(organisation_ids=pks)
+            # Before the memberships go, which say whose account this is.
+            Membership.all_tenants.sole_accounts(organisation_ids=pks).delete()
             result = super().delete()
-        organisation_files_remove(names=files)
+        transaction.on_commit(partial(_storage_delete, files))
         return result
+
+
+def _storage_delete(names: list[str]) -> None:
+    """Remove stored files through the storage API, never a filesystem path, so
+    ``STORAGES["default"]`` may be object storage. A file already gone counts as removed."""
+    for name in names:
+        default_storage.delete(name)
 
 
 class Organisation(models.Model):
@@ -106,6 +115,18 @@ class Organisation(models.Model):
         return type(self).objects.filter(pk=self.pk).delete()
 
 
+class MembershipQuerySet(models.QuerySet):
+    def sole_accounts(self, *, organisation_ids: list[int]) -> models.QuerySet:
+        """The users whose every membership is in ``organisation_ids``, staff excepted."""
+        members = self.filter(organisation_id__in=organisation_ids)
+        elsewhere = self.exclude(organisation_id__in=organisation_ids)
+        return (
+            get_user_model()
+            .objects.filter(pk__in=members.values("user_id"), is_staff=False)
+            .exclude(pk__in=elsewhere.values("user_id"))
+        )
+
+
 class Membership(models.Model):
     """A user's role in one organisation (the "Berechtigungsverwaltung" of the policy)."""
 
@@ -118,7 +139,7 @@ class Membership(models.Model):
     role = models.CharField(_("Rolle"), max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(_("seit"), auto_now_add=True)
 
-    all_tenants = models.Manager()
+    all_tenants = MembershipQuerySet.as_manager()
     objects = TenantManager()
 
     class Meta:

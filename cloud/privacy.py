@@ -16,7 +16,7 @@ from privacy.registry import (
 )
 
 from .models import Receipt
-from .services import receipts_anonymise
+from .services.receipts import receipts_anonymise
 
 ACTIVITY = "cloud-receipts"
 

@@ -11,7 +11,7 @@ from celery import shared_task
     ignore_result=True,
 )
 def send_invitation(invitation_id: int) -> None:
-    from .services import invitation_send
+    from .services.invitations import invitation_send
 
     invitation_send(invitation_id=invitation_id)
 
@@ -24,7 +24,7 @@ def send_invitation(invitation_id: int) -> None:
     ignore_result=True,
 )
 def send_receipt_decision(receipt_id: int) -> None:
-    from .services import receipt_decision_send
+    from .services.receipts import receipt_decision_send
 
     receipt_decision_send(receipt_id=receipt_id)
 
@@ -33,21 +33,21 @@ def send_receipt_decision(receipt_id: int) -> None:
     autoretry_for=(OSError, ConnectionError), retry_backoff=True, max_retries=8, ignore_result=True
 )
 def send_cancellation_notice(organisation_id: int, cancelled_at: str | None) -> None:
-    from .services import cancellation_notice_send
+    from .services.organisations import cancellation_notice_send
 
     cancellation_notice_send(organisation_id=organisation_id, cancelled_at=cancelled_at)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3, ignore_result=True)
 def send_erasure_reminders() -> None:
-    from .services import erasure_reminders_send
+    from .services.organisations import erasure_reminders_send
 
     erasure_reminders_send()
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3, ignore_result=True)
 def remove_pending_uploads() -> None:
-    from .services import pending_uploads_remove
+    from .services.uploads import pending_uploads_remove
 
     pending_uploads_remove()
 

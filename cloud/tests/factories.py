@@ -12,8 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from pypdf import PdfWriter
 
-from cloud import services
 from cloud.models import Account, Membership, Organisation, Project, Receipt, Role
+from cloud.services.receipts import receipt_submit
 from cloud.validators import PDF
 from tests.browser.helpers import pass_second_factor
 
@@ -97,7 +97,7 @@ def make_receipt(
         "purpose": "Bastelmaterial",
         "refund_method": "bank",
     }
-    receipt = services.receipt_submit(
+    receipt = receipt_submit(
         membership=membership,
         data=data,
         upload=upload(),

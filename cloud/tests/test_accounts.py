@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from accounts.models import TOTPDevice
 from accounts.services import totp_device_confirm, totp_device_pending
-from cloud import services
 from cloud.models import Invitation, Membership, Receipt, Role
+from cloud.services.invitations import invitation_create, invitation_token
 from privacy.registry import MailGuard, registry
 from tests.browser.helpers import totp_code
 
@@ -159,10 +159,8 @@ def test_an_invitation_arrives_by_smtp_and_its_link_works_once(
 
 def test_an_expired_or_forged_invitation_is_refused(client):
     org = make_organisation()
-    invitation = services.invitation_create(
-        organisation=org, email="a@example.org", role=Role.SUBMITTER
-    )
-    token = services.invitation_token(invitation)
+    invitation = invitation_create(organisation=org, email="a@example.org", role=Role.SUBMITTER)
+    token = invitation_token(invitation)
     Invitation.all_tenants.filter(pk=invitation.pk).update(expires_at=timezone.now())
     expired = client.get(reverse("cloud:invitation_open", args=[token]), follow=True)
     assert "abgelaufen" in expired.content.decode()
@@ -238,10 +236,8 @@ def test_the_cloud_speaks_english_under_en(client):
 def test_an_invitee_with_an_account_signs_in_and_then_joins(client):
     existing = make_member(organisation=make_organisation())
     org = make_organisation()
-    invitation = services.invitation_create(
-        organisation=org, email=existing.user.email, role=Role.ADMIN
-    )
-    client.get(reverse("cloud:invitation_open", args=[services.invitation_token(invitation)]))
+    invitation = invitation_create(organisation=org, email=existing.user.email, role=Role.ADMIN)
+    client.get(reverse("cloud:invitation_open", args=[invitation_token(invitation)]))
     accept = reverse("cloud:invitation_accept")
     response = client.post(accept, {"name": "X", "password": "y", "password_again": "y"})
     assert response["Location"].startswith(reverse("cloud:login"))

@@ -7,8 +7,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from cloud import services
 from cloud.models import ApiToken, Role, Status
+from cloud.services.api_tokens import api_token_create
 
 from .factories import PDF_BYTES, make_member, make_organisation, make_receipt, sign_in
 
@@ -59,7 +59,7 @@ def test_a_submitter_or_reviewer_cannot_manage_tokens(client):
 
 def test_the_api_lists_approved_receipts_since_a_time(client, org_with_receipts):
     org, old, new, _pending = org_with_receipts
-    _token, key = services.api_token_create(organisation=org, name="PC")
+    _token, key = api_token_create(organisation=org, name="PC")
     url = reverse("cloud:api_receipts")
     everything = client.get(url, **_auth(key)).json()
     assert [r["id"] for r in everything["receipts"]] == [old.pk, new.pk]
@@ -87,7 +87,7 @@ def test_the_api_lists_approved_receipts_since_a_time(client, org_with_receipts)
     ],
 )
 def test_bad_parameters_get_a_clear_400(client, org_with_receipts, params):
-    _token, key = services.api_token_create(organisation=org_with_receipts[0], name="PC")
+    _token, key = api_token_create(organisation=org_with_receipts[0], name="PC")
     response = client.get(reverse("cloud:api_receipts"), params, **_auth(key))
     assert response.status_code == 400
     assert response.json()["error"]
@@ -103,7 +103,7 @@ def test_requests_without_a_valid_token_get_401(client, header):
 
 def test_download_and_mark_booked(client, org_with_receipts):
     org, old, _new, pending = org_with_receipts
-    _token, key = services.api_token_create(organisation=org, name="PC")
+    _token, key = api_token_create(organisation=org, name="PC")
     file_url = reverse("cloud:api_receipt_file", kwargs={"pk": old.pk})
     assert b"".join(client.get(file_url, **_auth(key)).streaming_content) == PDF_BYTES
     not_approved = reverse("cloud:api_receipt_file", kwargs={"pk": pending.pk})
@@ -138,7 +138,7 @@ def test_the_openapi_document_is_the_declared_api_with_every_parameter_bounded(c
 
 
 def test_a_listed_receipt_has_exactly_the_documented_fields(client, org_with_receipts):
-    _token, key = services.api_token_create(organisation=org_with_receipts[0], name="PC")
+    _token, key = api_token_create(organisation=org_with_receipts[0], name="PC")
     document = client.get(reverse("cloud:api_openapi")).json()
     receipt = client.get(reverse("cloud:api_receipts"), **_auth(key)).json()["receipts"][0]
     declared = document["components"]["schemas"]["ReceiptOut"]
@@ -160,7 +160,7 @@ def test_a_listed_receipt_has_exactly_the_documented_fields(client, org_with_rec
     ],
 )
 def test_every_api_error_is_json(client, org_with_receipts, method, path):
-    _token, key = services.api_token_create(organisation=org_with_receipts[0], name="PC")
+    _token, key = api_token_create(organisation=org_with_receipts[0], name="PC")
     response = getattr(client, method)(path, **_auth(key))
     assert response.status_code in (404, 405)
     assert response["Content-Type"].split(";")[0] == "application/json"
@@ -181,7 +181,7 @@ def test_a_post_without_csrf_cookie_anywhere_under_the_api_is_answered_in_json(p
 @pytest.mark.parametrize("offset", ["+16:00", "-16:00", "+23:59"])
 def test_a_since_with_any_offset_python_reads_is_answered(client, org_with_receipts, offset):
     """PostgreSQL knows only offsets up to 15:59; the time reaches it in UTC."""
-    _token, key = services.api_token_create(organisation=org_with_receipts[0], name="PC")
+    _token, key = api_token_create(organisation=org_with_receipts[0], name="PC")
     response = client.get(
         reverse("cloud:api_receipts"), {"since": f"2020-01-01T00:00:00{offset}"}, **_auth(key)
     )

@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from accounts.models import TOTPDevice
 from accounts.services import totp_device_confirm, totp_device_pending
-from cloud import services
 from cloud.models import (
     ERASURE_DELAY,
     Account,
@@ -24,6 +23,14 @@ from cloud.models import (
     Receipt,
     Role,
     Status,
+)
+from cloud.services.api_tokens import api_token_create
+from cloud.services.invitations import invitation_create
+from cloud.services.organisations import (
+    cancellation_notice_send,
+    erasure_reminders_send,
+    organisation_cancel,
+    organisation_withdraw_cancellation,
 )
 from cloud.tasks import send_erasure_reminders
 from privacy.registry import registry
@@ -69,7 +76,7 @@ def test_a_cancelled_organisation_is_read_only_until_the_cancellation_is_withdra
         client.get(reverse("cloud:receipt", kwargs={"org": org.slug, "pk": receipt.pk})).status_code
         == 200
     )
-    _token, key = services.api_token_create(organisation=org, name="PC")
+    _token, key = api_token_create(organisation=org, name="PC")
     booked = reverse("cloud:api_receipt_booked", kwargs={"pk": receipt.pk})
     assert client.post(booked, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 409
     assert Receipt.all_tenants.count() == 1
@@ -104,7 +111,7 @@ def test_cancellation_and_withdrawal_are_confirmed_to_the_administrators(
     assert len(mail.outbox) == 4
     assert mail.outbox[3].subject == f"OPTIGEM CX: Kündigung von {org.name} zurückgenommen"
     assert "nichts gelöscht" in mail.outbox[3].body
-    assert services.cancellation_notice_send(organisation_id=org.pk, cancelled_at=stale) == 0
+    assert cancellation_notice_send(organisation_id=org.pk, cancelled_at=stale) == 0
     assert len(mail.outbox) == 4
 
 
@@ -113,16 +120,16 @@ def test_administrators_are_reminded_a_week_before_the_erasure(smtp_sink):
     main, admin = (make_member(organisation=org, role=r) for r in (Role.MAIN_ADMIN, Role.ADMIN))
     make_member(organisation=org, role=Role.SUBMITTER)
     cancelled = timezone.now() - datetime.timedelta(days=40)
-    services.organisation_cancel(organisation=org, now=cancelled)
+    organisation_cancel(organisation=org, now=cancelled)
     erasure = org.erasure_due_at
-    assert services.erasure_reminders_send(now=erasure - datetime.timedelta(days=8)) == 0
-    assert services.erasure_reminders_send(now=erasure - datetime.timedelta(days=7)) == 1
+    assert erasure_reminders_send(now=erasure - datetime.timedelta(days=8)) == 0
+    assert erasure_reminders_send(now=erasure - datetime.timedelta(days=7)) == 1
     messages = smtp_sink.wait_for(2)
     assert sorted(m["To"] for m in messages) == sorted([main.user.email, admin.user.email])
     body = messages[0].get_payload(decode=True).decode()
     assert erasure.astimezone(timezone.get_current_timezone()).strftime("%d.%m.%Y") in body
     assert f"/cx/{org.slug}/kuendigung/" in body
-    assert services.erasure_reminders_send(now=erasure) == 0
+    assert erasure_reminders_send(now=erasure) == 0
     assert len(smtp_sink.received) == 2
 
 
@@ -132,7 +139,7 @@ def _due_for_reminder():
     admins = [
         make_member(organisation=org, role=r).user.email for r in (Role.MAIN_ADMIN, Role.ADMIN)
     ]
-    services.organisation_cancel(
+    organisation_cancel(
         organisation=org, now=timezone.now() - ERASURE_DELAY + datetime.timedelta(days=6)
     )
     return admins
@@ -171,12 +178,12 @@ def test_the_deletion_rule_erases_everything_of_the_organisation_a_month_after(
     for org in (doomed, other, withdrawn):
         member = make_member(organisation=org, role=Role.MAIN_ADMIN)
         make_receipt(membership=member, project=make_project(organisation=org))
-        services.api_token_create(organisation=org, name="PC")
-        services.invitation_create(organisation=org, email="x@example.org", role=Role.SUBMITTER)
+        api_token_create(organisation=org, name="PC")
+        invitation_create(organisation=org, email="x@example.org", role=Role.SUBMITTER)
     cancelled = timezone.now() - datetime.timedelta(days=60)
-    services.organisation_cancel(organisation=doomed, now=cancelled)
-    services.organisation_cancel(organisation=withdrawn, now=cancelled)
-    services.organisation_withdraw_cancellation(organisation=withdrawn)
+    organisation_cancel(organisation=doomed, now=cancelled)
+    organisation_cancel(organisation=withdrawn, now=cancelled)
+    organisation_withdraw_cancellation(organisation=withdrawn)
     doomed_files = _files(doomed)
     assert doomed_files and all(default_storage.exists(name) for name in doomed_files)
 
@@ -203,9 +210,7 @@ def test_the_deletion_run_erases_a_cancelled_organisation_with_its_files(setting
     doomed, kept = make_organisation(), make_organisation()
     for org in (doomed, kept):
         make_receipt(membership=make_member(organisation=org, role=Role.MAIN_ADMIN))
-    services.organisation_cancel(
-        organisation=doomed, now=timezone.now() - datetime.timedelta(days=40)
-    )
+    organisation_cancel(organisation=doomed, now=timezone.now() - datetime.timedelta(days=40))
     doomed_files = _files(doomed)
     assert doomed_files and all(default_storage.exists(name) for name in doomed_files)
 
@@ -232,9 +237,7 @@ def test_the_erasure_takes_the_accounts_that_belong_to_no_other_organisation(cli
     make_member(organisation=other, role=Role.SUBMITTER, user=both)
     staff = make_member(organisation=doomed, role=Role.ADMIN).user
     get_user_model().objects.filter(pk=staff.pk).update(is_staff=True)
-    services.organisation_cancel(
-        organisation=doomed, now=timezone.now() - datetime.timedelta(days=40)
-    )
+    organisation_cancel(organisation=doomed, now=timezone.now() - datetime.timedelta(days=40))
 
     deletion_run(rules=[_rule()])
 
@@ -266,9 +269,7 @@ def test_a_legal_hold_on_one_receipt_keeps_the_whole_organisation():
         membership=make_member(organisation=by_address, user=make_user(email="h@example.org"))
     )
     for org in (by_row, by_address):
-        services.organisation_cancel(
-            organisation=org, now=timezone.now() - datetime.timedelta(days=40)
-        )
+        organisation_cancel(organisation=org, now=timezone.now() - datetime.timedelta(days=40))
     today = timezone.localdate()
     LegalHold.objects.create(
         content_type=ContentType.objects.get_for_model(Receipt),
@@ -305,7 +306,7 @@ def test_administrators_export_every_receipt_as_csv_and_files_even_when_cancelle
     first = make_receipt(membership=submitter, amount="1234.50", purpose="=HYPERLINK(1)")
     second = make_receipt(membership=submitter, project=make_project(organisation=org))
     make_receipt(membership=make_member(organisation=other), purpose="fremd")
-    services.organisation_cancel(organisation=org)
+    organisation_cancel(organisation=org)
     url = reverse("cloud:export", kwargs={"org": org.slug})
 
     sign_in(client, submitter.user)

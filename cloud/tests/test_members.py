@@ -22,12 +22,12 @@ def test_a_cancelled_organisation_shows_no_forms_to_fill_in(client):
     """Read-only means no form at all, rather than a refusal after typing."""
     from django.utils import timezone
 
-    from cloud import services
+    from cloud.services.organisations import organisation_cancel
 
     admin = make_member(organisation=make_organisation(), role=Role.MAIN_ADMIN)
     org = admin.organisation.slug
     sign_in(client, admin.user)
-    services.organisation_cancel(organisation=admin.organisation, now=timezone.now())
+    organisation_cancel(organisation=admin.organisation, now=timezone.now())
     for name in ("receipt_new", "projects", "members", "tokens"):
         page = client.get(reverse(f"cloud:{name}", kwargs={"org": org})).content.decode()
         main = page[page.index("<main") :]
@@ -47,8 +47,8 @@ def test_open_invitations_are_resent_and_revoked_and_role_changes_audited(
     from django.urls import reverse
     from django.utils import timezone
 
-    from cloud import services
     from cloud.models import Invitation, Membership, Role
+    from cloud.services.invitations import invitation_create
     from privacy.models import AuditAction, AuditEntry
 
     from .factories import make_member, make_organisation, sign_in
@@ -57,7 +57,7 @@ def test_open_invitations_are_resent_and_revoked_and_role_changes_audited(
     main = make_member(organisation=org, role=Role.MAIN_ADMIN)
     sign_in(client, main.user)
     with django_capture_on_commit_callbacks(execute=True):
-        invitation = services.invitation_create(
+        invitation = invitation_create(
             organisation=org, email="neu@example.org", role=Role.SUBMITTER
         )
     Invitation.all_tenants.filter(pk=invitation.pk).update(

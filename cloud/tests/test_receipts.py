@@ -301,7 +301,7 @@ def test_a_checked_file_is_kept_when_another_field_fails(client, submitter):
 
     from django.core.files.storage import default_storage
 
-    from cloud import services
+    from cloud.services.uploads import PENDING_DIR
 
     response = _submit(client, submitter, iban="DE00 0000", file=upload(name="Tankquittung.pdf"))
     page = response.content.decode()
@@ -309,7 +309,7 @@ def test_a_checked_file_is_kept_when_another_field_fails(client, submitter):
     assert "Die Datei „Tankquittung.pdf“ bleibt erhalten" in page
     assert 'value="DE00 0000"' in page  # what was typed stays
     token = re.search(r'name="kept_file" value="([^"]+)"', page).group(1)
-    assert len(default_storage.listdir(services.PENDING_DIR)[1]) == 1
+    assert len(default_storage.listdir(PENDING_DIR)[1]) == 1
     assert Receipt.all_tenants.count() == 0
 
     # Another member cannot use the token; without a file the form asks for one.
@@ -325,7 +325,7 @@ def test_a_checked_file_is_kept_when_another_field_fails(client, submitter):
     receipt = Receipt.all_tenants.get()
     assert receipt.file_name == "Tankquittung.pdf"
     assert receipt.file.read() == PDF_BYTES
-    assert default_storage.listdir(services.PENDING_DIR)[1] == []
+    assert default_storage.listdir(PENDING_DIR)[1] == []
     # The token is spent: the file it named is gone.
     assert "Bitte wählen Sie die Datei" in client.post(url, data).content.decode()
 
@@ -333,13 +333,13 @@ def test_a_checked_file_is_kept_when_another_field_fails(client, submitter):
 def test_kept_uploads_are_removed_after_a_day(client, submitter):
     from django.core.files.storage import default_storage
 
-    from cloud import services
+    from cloud.services.uploads import PENDING_DIR, pending_uploads_remove
 
     _submit(client, submitter, amount="0")
-    assert services.pending_uploads_remove() == 0
+    assert pending_uploads_remove() == 0
     later = timezone.now() + datetime.timedelta(days=1, minutes=1)
-    assert services.pending_uploads_remove(now=later) == 1
-    assert default_storage.listdir(services.PENDING_DIR)[1] == []
+    assert pending_uploads_remove(now=later) == 1
+    assert default_storage.listdir(PENDING_DIR)[1] == []
 
 
 def test_the_submitter_is_mailed_each_decision_once_without_amount_or_iban(
@@ -347,7 +347,7 @@ def test_the_submitter_is_mailed_each_decision_once_without_amount_or_iban(
 ):
     from django.core import mail
 
-    from cloud import services
+    from cloud.services.receipts import receipt_decision_send
 
     org = make_organisation()
     reviewer = make_member(organisation=org, role=Role.REVIEWER)
@@ -378,7 +378,7 @@ def test_the_submitter_is_mailed_each_decision_once_without_amount_or_iban(
         assert url("receipt", first) in message.body or url("receipt", second) in message.body
     assert first.date.strftime("%d.%m.%Y") in mail.outbox[0].body
     # A task that runs twice (retry, redelivery) mails nothing more.
-    services.receipt_decision_send(receipt_id=first.pk)
+    receipt_decision_send(receipt_id=first.pk)
     assert len(mail.outbox) == 3
 
     from privacy.registry import MailGuard, registry

@@ -4,8 +4,8 @@ import pytest
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 
-from cloud import services
 from cloud.models import ApiToken, Invitation, Membership, Receipt, Role, Status
+from cloud.services.api_tokens import api_token_create
 from cloud.tenancy import NoTenant, Tenant, tenant_scope
 from cloud.urls import urlpatterns
 
@@ -43,7 +43,7 @@ def two_organisations():
     approved = make_receipt(
         membership=b_submitter, status=Status.APPROVED, reviewed_at=timezone.now()
     )
-    b_token, _key = services.api_token_create(organisation=b, name="B")
+    b_token, _key = api_token_create(organisation=b, name="B")
     invitation = Invitation.all_tenants.create(
         organisation=b, email="neu@example.org", role=Role.REVIEWER, expires_at=timezone.now()
     )
@@ -106,7 +106,7 @@ def test_every_page_of_organisation_b_is_404_for_each_role_of_organisation_a(
 
 def test_every_api_endpoint_is_404_for_a_token_of_organisation_a(client, two_organisations):
     world = two_organisations
-    _token, key = services.api_token_create(organisation=world["a"], name="A")
+    _token, key = api_token_create(organisation=world["a"], name="A")
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
     api_with_pk = [p for p in _patterns(with_org=False) if "pk" in p.pattern.converters]
     assert {p.name for p in api_with_pk} == {"api_receipt_file", "api_receipt_booked"}

@@ -118,7 +118,7 @@ def test_the_file_stays_when_the_iban_is_wrong_and_amounts_read_german(
     from django.conf import settings
     from django.test import Client
 
-    from cloud.services import invitation_create
+    from cloud.services.invitations import invitation_create
 
     org = make_organisation(slug=f"datei-{width}")
     submitter = make_member(organisation=org, role=Role.SUBMITTER)

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from cloud.services import organisation_create
+from cloud.services.organisations import organisation_create
 
 
 class Command(BaseCommand):
