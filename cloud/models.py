@@ -15,10 +15,13 @@ from django.db import models, transaction
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from privacy.registry import Period
+
 from . import crypto
 from .tenancy import TenantManager
 
-ERASURE_DELAY = relativedelta(months=1)
+# How long a cancelled organisation is kept (policy § 2.6); its retention rule and texts use it.
+ERASURE_DELAY = Period(months=1)
 REMINDER_BEFORE = relativedelta(weeks=1)
 MAX_AMOUNT = Decimal("100000.00")
 RESERVED_SLUGS = frozenset(
@@ -44,7 +47,7 @@ class OrganisationQuerySet(models.QuerySet):
     def due_for_reminder(self, *, now: datetime):
         """Cancelled organisations whose erasure is a week away or less and not yet announced."""
         return self.cancelled().filter(
-            cancelled_at__lte=now - ERASURE_DELAY + REMINDER_BEFORE,
+            cancelled_at__lte=now - ERASURE_DELAY.delta + REMINDER_BEFORE,
             erasure_reminded_at__isnull=True,
         )
 
@@ -109,7 +112,7 @@ class Organisation(models.Model):
 
     @property
     def erasure_due_at(self) -> datetime | None:
-        return self.cancelled_at + ERASURE_DELAY if self.cancelled_at else None
+        return ERASURE_DELAY.after(self.cancelled_at) if self.cancelled_at else None
 
     def delete(self, *args, **kwargs):
         return type(self).objects.filter(pk=self.pk).delete()

@@ -12,11 +12,15 @@ from privacy.registry import (
     ProcessingActivity,
     RetentionRule,
     Role,
+    interpolate,
     registry,
 )
 
-from .models import Receipt
+from .models import ERASURE_DELAY, Receipt
 from .services.receipts import receipts_anonymise
+
+# Expired invitation links are kept this long, then deleted.
+INVITATION_KEPT = Period(months=1)
 
 ACTIVITY = "cloud-receipts"
 
@@ -92,22 +96,28 @@ registry.register(
                 key="cloud-cancelled-organisations",
                 holder="cloud.Organisation",
                 trigger="cancelled_at",
-                period=Period(months=1),
+                period=ERASURE_DELAY,
                 condition=lambda qs: qs.filter(cancelled_at__isnull=False),
-                description=_(
-                    "Gekündigte Organisationen werden einen Monat nach der Kündigung mit allen "
-                    "Benutzerrollen, Belegen, Dateien, Projekten, Einladungen und API-Schlüsseln "
-                    "gelöscht."
+                description=interpolate(
+                    _(
+                        "Gekündigte Organisationen werden %(period)s nach der Kündigung mit allen "
+                        "Benutzerrollen, Belegen, Dateien, Projekten, Einladungen und "
+                        "API-Schlüsseln gelöscht."
+                    ),
+                    period=ERASURE_DELAY,
                 ),
             ),
             RetentionRule(
                 key="cloud-expired-invitations",
                 holder="cloud.Invitation",
                 trigger="expires_at",
-                period=Period(months=1),
-                description=_(
-                    "Einladungen werden einen Monat nach Ablauf ihres Links gelöscht, "
-                    "angenommen oder nicht (die Rolle steht dann in der Mitgliedschaft)."
+                period=INVITATION_KEPT,
+                description=interpolate(
+                    _(
+                        "Einladungen werden %(period)s nach Ablauf ihres Links gelöscht, "
+                        "angenommen oder nicht (die Rolle steht dann in der Mitgliedschaft)."
+                    ),
+                    period=INVITATION_KEPT,
                 ),
             ),
         ),

@@ -140,7 +140,7 @@ def _due_for_reminder():
         make_member(organisation=org, role=r).user.email for r in (Role.MAIN_ADMIN, Role.ADMIN)
     ]
     organisation_cancel(
-        organisation=org, now=timezone.now() - ERASURE_DELAY + datetime.timedelta(days=6)
+        organisation=org, now=timezone.now() - ERASURE_DELAY.delta + datetime.timedelta(days=6)
     )
     return admins
 
