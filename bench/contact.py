@@ -55,7 +55,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(port: int, workers: int, env: dict, config: Path) -> subprocess.Popen:
+def start_gunicorn(
+    port: int, workers: int, env: dict, config: Path, *, ready: str = "/kontakt/"
+) -> subprocess.Popen:
+    """gunicorn on 127.0.0.1:``port``, returned once ``ready`` answers 200 (30 s at most)."""
     # An empty config instead of gunicorn.conf.py: no access log to write for every request.
     config.write_text("")
     process = subprocess.Popen(
@@ -74,7 +77,7 @@ def start_gunicorn(port: int, workers: int, env: dict, config: Path) -> subproce
     while time.monotonic() < deadline:
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/kontakt/")
+            connection.request("GET", ready)
             if connection.getresponse().status == 200:
                 return process
         except OSError:

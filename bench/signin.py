@@ -28,42 +28,16 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import contact as contact_bench  # noqa: E402  (gunicorn start and free port)
+from bench.contact import free_port  # noqa: E402
+
 LOGIN = "/cx/anmelden/"
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_gunicorn(port: int, env: dict, config: Path) -> subprocess.Popen:
-    config.write_text("")  # no access log per request
-    process = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            f"--config={config}",
-            "optigem_site.wsgi:application",
-            f"--bind=127.0.0.1:{port}",
-            "--workers=2",
-            "--log-level=warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/")
-            if connection.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise SystemExit("gunicorn did not start")
+    return contact_bench.start_gunicorn(port, 2, env, config, ready="/")
 
 
 def home_latencies(port: int, stop: threading.Event | None, count: int) -> list[float]:
