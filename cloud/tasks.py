@@ -1,28 +1,29 @@
 """Celery tasks of the cloud: thin wrappers that load by id and call a service."""
 
+from functools import partial
+
 from celery import shared_task
 
-
-@shared_task(
+# A mail a person waits for: retried with backoff through SMTP or broker trouble, acknowledged
+# only once done, so a worker that dies mid-send leaves it for the next one.
+mail_task = partial(
+    shared_task,
     autoretry_for=(OSError, ConnectionError),
     retry_backoff=True,
     max_retries=8,
     acks_late=True,
     ignore_result=True,
 )
+
+
+@mail_task
 def send_invitation(invitation_id: int) -> None:
     from .services.invitations import invitation_send
 
     invitation_send(invitation_id=invitation_id)
 
 
-@shared_task(
-    autoretry_for=(OSError, ConnectionError),
-    retry_backoff=True,
-    max_retries=8,
-    acks_late=True,
-    ignore_result=True,
-)
+@mail_task
 def send_receipt_decision(receipt_id: int) -> None:
     from .services.receipts import receipt_decision_send
 
