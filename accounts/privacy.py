@@ -29,6 +29,10 @@ def _find_sessions(address: str):
         .objects.filter(email__iexact=address)
         .values_list("pk", flat=True)
     }
+    if not ids:  # most addresses (visitors, subscribers) have no account: nothing to decode
+        return Session.objects.none()
+    # A session row names its user only inside its signed data, so the live sessions (staff and
+    # CX sign-ins, a few hundred at most) are decoded one by one.
     live = Session.objects.filter(expire_date__gt=timezone.now())
     keys = [s.session_key for s in live.iterator() if s.get_decoded().get("_auth_user_id") in ids]
     return Session.objects.filter(session_key__in=keys)
