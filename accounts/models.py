@@ -7,7 +7,9 @@ from urllib.parse import quote, urlencode
 
 import segno
 from django.conf import settings
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 
@@ -83,3 +85,19 @@ class TOTPDevice(TimestampMixin, ThrottlingMixin, Device):
     def qr_svg(self, *, title: str) -> str:
         """The otpauth link as an inline SVG QR code, rendered here (no third-party host)."""
         return segno.make(self.config_url, error="m").svg_inline(scale=5, title=title)
+
+
+class UserSession(AbstractBaseSession):
+    """A session (accounts.sessions' engine) that names its signed-in user in a column."""
+
+    user_id = models.IntegerField(null=True, blank=True, db_index=True)
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore
+
+    class Meta:
+        verbose_name = _("Sitzung")
+        verbose_name_plural = _("Sitzungen")

@@ -2,7 +2,6 @@
 records Django's own apps keep (auth, sessions, admin history, django-otp's backup codes)."""
 
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy.registry import (
@@ -19,23 +18,13 @@ ACTIVITY = "user-accounts"
 
 
 def _find_sessions(address: str):
-    """Sessions signed in as a user with this address (a session names only the user's id)."""
+    """Sessions signed in as a user with this address (found by the session's user column)."""
     from django.contrib.auth import get_user_model
-    from django.contrib.sessions.models import Session
 
-    ids = {
-        str(pk)
-        for pk in get_user_model()
-        .objects.filter(email__iexact=address)
-        .values_list("pk", flat=True)
-    }
-    if not ids:  # most addresses (visitors, subscribers) have no account: nothing to decode
-        return Session.objects.none()
-    # A session row names its user only inside its signed data, so the live sessions (staff and
-    # CX sign-ins, a few hundred at most) are decoded one by one.
-    live = Session.objects.filter(expire_date__gt=timezone.now())
-    keys = [s.session_key for s in live.iterator() if s.get_decoded().get("_auth_user_id") in ids]
-    return Session.objects.filter(session_key__in=keys)
+    from .models import UserSession
+
+    users = get_user_model().objects.filter(email__iexact=address).values("pk")
+    return UserSession.objects.filter(user_id__in=users)
 
 
 def _find_log_entries(address: str):
@@ -86,7 +75,7 @@ registry.register(
         retention_rules=(
             RetentionRule(
                 key="accounts-sessions-expired",
-                holder="sessions.Session",
+                holder="accounts.UserSession",
                 trigger="expire_date",
                 period=Period(days=1),
                 description=_("Abgelaufene Sitzungen werden am Tag nach ihrem Ablauf gelöscht."),
@@ -149,7 +138,7 @@ registry.register(
         description=_("Benutzerkonto (Mitarbeiterkonten löscht ein Superuser beim Ausscheiden)"),
     ),
     Holder(
-        model="sessions.Session",
+        model="accounts.UserSession",
         activity=ACTIVITY,
         email_fields=(),
         find=_find_sessions,

@@ -151,7 +151,8 @@ def fill(model: type[models.Model], n: int, email_lookups=(), key_sql=None) -> N
     quote = connection.ops.quote_name
     columns, exprs = [], []
     for field in model._meta.concrete_fields:
-        if field.primary_key:
+        generated_key = field.primary_key and not field.get_internal_type().endswith("AutoField")
+        if field.primary_key and not generated_key:
             continue
         column = field.column
         if field.name in key_sql or column in key_sql:
@@ -161,6 +162,10 @@ def fill(model: type[models.Model], n: int, email_lookups=(), key_sql=None) -> N
         elif column in offsets:
             start, count = offsets[column]
             expr = f"{start} + ((g - 1) %% {count})"
+        elif generated_key and field.get_internal_type() == "UUIDField":
+            expr = "md5(random()::text || g)::uuid"
+        elif generated_key:  # a text key such as a session's
+            expr = "md5(random()::text || g)"
         elif column in unique and field.get_internal_type() == "UUIDField":
             expr = "md5(random()::text || g)::uuid"
         elif column in unique:

@@ -1,3 +1,4 @@
+
 """Django's own records of people are declared: found by address, erased, and expired."""
 
 from datetime import timedelta
@@ -5,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
-from django.contrib.sessions.models import Session
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import UserSession
 from accounts.services import backup_codes_create
 from cloud.tests.factories import PASSWORD, make_member, make_organisation, make_user
 from privacy.deletion import deletion_run
@@ -25,7 +26,7 @@ def test_a_persons_sessions_are_found_by_address_and_erasing_them_signs_them_out
     member = make_member(organisation=make_organisation())
     client.post(reverse("cloud:login"), {"email": member.user.email, "password": PASSWORD})
     make_member(organisation=make_organisation())  # someone else, signed in elsewhere
-    holder = registry.holders["sessions.Session"]
+    holder = registry.holders["accounts.UserSession"]
     rows = holder.rows_for(member.user.email.upper())
     assert rows.count() == 1
     assert holder.erase_rows(rows) == 1
@@ -35,9 +36,11 @@ def test_a_persons_sessions_are_found_by_address_and_erasing_them_signs_them_out
 
 def test_expired_sessions_go_a_day_after_they_end():
     for key, ends in (("alt", timedelta(days=-2)), ("frisch", timedelta(hours=-1))):
-        Session.objects.create(session_key=key, session_data="", expire_date=timezone.now() + ends)
+        UserSession.objects.create(
+            session_key=key, session_data="", expire_date=timezone.now() + ends
+        )
     deletion_run(rules=[_rule("accounts-sessions-expired")])
-    assert list(Session.objects.values_list("session_key", flat=True)) == ["frisch"]
+    assert list(UserSession.objects.values_list("session_key", flat=True)) == ["frisch"]
 
 
 def test_admin_history_naming_an_address_is_found_and_expires_after_30_days():

@@ -167,7 +167,7 @@ SCENARIO: dict[str, Callable[[str], None]] = {
     "privacy.AuditEntry": _audit_entries,
     "accounts.TOTPDevice": _second_factor,
     # Django's own records (accounts/privacy.py): none in this scenario.
-    "sessions.Session": lambda address: None,
+    "accounts.UserSession": lambda address: None,
     "admin.LogEntry": lambda address: None,
     "otp_static.StaticDevice": lambda address: None,
     "otp_static.StaticToken": lambda address: None,
