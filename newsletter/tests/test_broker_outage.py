@@ -4,7 +4,7 @@ from http import HTTPStatus
 
 import pytest
 
-from contact.tests.test_mails import DeadBroker
+from contact.tests import test_mails as contact_mail_tests
 from newsletter.models import ConsentText, Subscriber
 from newsletter.tasks import send_due_confirmations
 from optigem_site.celery import app
@@ -12,15 +12,8 @@ from optigem_site.celery import app
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def broker_down():
-    dead = DeadBroker()
-    saved = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.task_always_eager = False
-    app.conf.broker_url = f"redis://127.0.0.1:{dead.port}/0"
-    yield dead
-    app.conf.task_always_eager, app.conf.broker_url = saved
-    dead.close()
+# The contact tests' fixture: Celery publishes for real to a broker that does not answer.
+broker_down = contact_mail_tests.broker_down
 
 
 def test_sign_up_with_the_broker_down_is_mailed_once_by_the_sweep(
