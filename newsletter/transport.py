@@ -2,14 +2,20 @@
 
 For SMTP the row is marked sent in the database *before* the final ``.`` of the DATA command
 is written. A server discards a message whose DATA never ended (RFC 5321, 4.1.1.4), so a
-worker killed at any moment either had not committed (the server never accepted the message;
-the row is sent again later, with the same Message-ID) or had committed (the message is on
-its way). The commit is conditional on the worker still holding its claim on the row: when it
-returns nothing, another worker owns the row, the connection is dropped without the final dot,
-and nothing is delivered twice. What remains is the time between the commit and one
-``write()``, a few microseconds, in which a crash loses one message instead of doubling it.
+worker killed before the mark left it is harmless (the server never accepted the message; the
+row is sent again later, with the same Message-ID). The mark is conditional on the worker
+still holding its claim on the row.
 
-Other backends (console in the demo, locmem in tests) get the commit first, then the message.
+While the claim is young (``Commit.overlaps``), the mark and the final dot are written one
+right after the other, and only then are the two answers read: once both are in the kernel's
+send buffers, a worker killed even by SIGKILL has both delivered (the kernel sends what a
+closed socket still holds), so PostgreSQL commits the mark and the server takes the message.
+What remains is the time between two ``write()`` calls, a few microseconds, in which a crash
+loses one message instead of doubling it. A claim near the end of its lease (another worker
+may take the row over any moment) waits for the database's answer before the dot instead, and
+a lost claim drops the connection without the dot, so nothing is delivered twice.
+
+Other backends (console in the demo, locmem in tests) get the mark first, then the message.
 
 The connection is the guarded ``newsletter`` mailer (``settings.MAILERS``, privacy/mail.py):
 a recipient its guards block gets nothing and the hand-off answers ``BLOCKED``.
@@ -20,10 +26,11 @@ from __future__ import annotations
 import contextlib
 import email.policy
 import enum
+import logging
 import re
 import smtplib
 import socket
-from collections.abc import Callable
+from typing import Protocol
 
 from django.core.mail import mailers
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
@@ -34,6 +41,7 @@ from privacy.registry import MailKind
 from .compose import Outgoing
 
 MAILER = "newsletter"
+logger = logging.getLogger("newsletter.transport")
 
 
 class Result(enum.Enum):
@@ -55,7 +63,18 @@ class HandOff:
         return f"HandOff({self.result.value}, {self.code}, committed={self.committed})"
 
 
-Commit = Callable[[], bool]
+class Commit(Protocol):
+    """Marks one row sent: ``write()`` sends the mark, ``confirmed()`` waits for its answer
+    (whether the claim still held). With ``overlaps`` the final dot may be written between
+    the two; otherwise ``write()`` already waits."""
+
+    overlaps: bool
+
+    def write(self) -> None: ...
+
+    def confirmed(self) -> bool: ...
+
+
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+")
 
@@ -88,7 +107,8 @@ class Transport:
         if guard := blocked_by(outgoing.recipient, kind=kind):
             return HandOff(Result.BLOCKED, guard=guard)
         if not self.smtp:
-            if not commit():
+            commit.write()
+            if not commit.confirmed():
                 return HandOff(Result.LOST_CLAIM)
             self.backend.send_messages([outgoing.as_message()])
             return HandOff(Result.ACCEPTED, 250, committed=True)
@@ -148,11 +168,20 @@ class Transport:
         if not payload.endswith(b"\r\n"):
             payload += b"\r\n"
         smtp.send(payload)
-        if not commit():
-            self._reset()
-            return HandOff(Result.LOST_CLAIM)
-        smtp.send(b".\r\n")
+        commit.write()
+        if commit.overlaps:
+            smtp.send(b".\r\n")  # one system call after the mark: both leave, or neither
+            held = commit.confirmed()
+        else:
+            held = commit.confirmed()
+            if not held:
+                self._reset()
+                return HandOff(Result.LOST_CLAIM)
+            smtp.send(b".\r\n")
         code, _reply = smtp.getreply()
+        if not held:  # the lease ran out within a send although the claim looked young
+            logger.warning("newsletter.handoff.claim-lost-after-dot code=%s", code)
+            return HandOff(Result.LOST_CLAIM, code)
         if code == 250:
             return HandOff(Result.ACCEPTED, code, committed=True)
         return HandOff(_classify(code), code, committed=True)
