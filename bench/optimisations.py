@@ -1,4 +1,4 @@
-"""Benchmark of five hand optimisations against their plain equivalents (PostgreSQL only).
+"""Benchmark of six hand optimisations against their plain equivalents (PostgreSQL only).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wt_optim REDIS_URL=redis://127.0.0.1:6379/N \\
         nice -n 10 .venv/bin/python bench/optimisations.py [--rounds 3] [--only 1 2 ...]
@@ -17,7 +17,10 @@ B first in even ones; the machine is shared, so single timings wander), compared
 4. the consent cookie's signature check behind an ``lru_cache`` (a returning visitor: a hit)
    against the check itself, ``--reads`` a round;
 5. the deletion run (``privacy.deletion.deletion_run``) of ``--expired`` expired rows in a
-   ``--rows`` table built by bench/deletion.py, with ``synchronous_commit`` off against on.
+   ``--rows`` table built by bench/deletion.py, with ``synchronous_commit`` off against on;
+6. the restriction mail guard (``dsar/privacy.py``): raw SQL against
+   ``Restriction.objects.active().filter(...).exists()``, on ``--restrictions`` restrictions
+   (a tenth of them lifted), ``--checks`` checks a round (one in ten a hit).
 
 Each round also times the path the optimisation lies on, under the same load: a newsletter
 message (``deliveries_send`` of ``--messages`` messages to an SMTP sink in its own process,
@@ -43,6 +46,7 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import lru_cache
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -80,6 +84,8 @@ from consent import state  # noqa: E402
 from consent.policy import current_policy, forget_policy  # noqa: E402
 from consent.privacy import CONSENT_COOKIE  # noqa: E402
 from contact.models import Inquiry, MailState  # noqa: E402
+from dsar.models import Restriction  # noqa: E402
+from dsar.privacy import RESTRICTED_SQL  # noqa: E402
 from newsletter import delivery  # noqa: E402
 from newsletter.models import Delivery, DeliveryStatus, Mailing, Subscriber, Suppression  # noqa: E402
 from newsletter.suppression import covering_scopes  # noqa: E402
@@ -300,6 +306,59 @@ def bench_suppression(args, path: Callable[[], tuple[float, float]]) -> Case:
         args.rounds,
         lambda: per_op(suppressed_raw, hashes),
         lambda: per_op(suppressed_orm, hashes),
+        path,
+    )
+    return case
+
+
+# 6. Restriction guard -------------------------------------------------------------------------
+
+RESTRICTION_MARKER = datetime(2001, 1, 1, tzinfo=UTC)  # no real restriction is that old
+
+
+def restricted_raw(digest: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(RESTRICTED_SQL, [digest])
+        return cursor.fetchone() is not None
+
+
+def restricted_orm(digest: str) -> bool:
+    return Restriction.objects.active().filter(email_digest=digest).exists()
+
+
+def restriction_build(count: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Restriction._meta.db_table} "
+            "(email_digest, ground, restricted_at, lifted_at, lift_reason) "
+            "SELECT encode(sha256(convert_to(%s || g, 'UTF8')), 'hex'), 'accuracy', %s, "
+            "CASE WHEN g %% 10 = 0 THEN now() END, "
+            "CASE WHEN g %% 10 = 0 THEN 'bench' ELSE '' END FROM generate_series(1, %s) AS g",
+            [MARKER, RESTRICTION_MARKER, count],
+        )
+        cursor.execute(f"ANALYZE {Restriction._meta.db_table}")
+
+
+def bench_restriction(args, path: Callable[[], tuple[float, float]]) -> Case:
+    active = Restriction.objects.active().values_list("email_digest", flat=True)
+    hits = iter(active.order_by("?")[: args.checks // 10 + 1])
+    digests = [next(hits) if n % 10 == 0 else secrets.token_hex(32) for n in range(args.checks)]
+    if [restricted_raw(d) for d in digests[:500]] != [restricted_orm(d) for d in digests[:500]]:
+        raise SystemExit("the raw and the ORM restriction check disagree")
+    case = Case(
+        f"6. restriction mail guard ({args.restrictions:,} restrictions, "
+        f"{args.checks:,} checks a round, 10 % hits)",
+        "raw SQL (as in dsar/privacy.py)",
+        "Restriction.objects.active().filter(...).exists()",
+        "check",
+        "a newsletter message (deliveries_send)",
+        cpu=True,
+    )
+    interleaved(
+        case,
+        args.rounds,
+        lambda: per_op(restricted_raw, digests),
+        lambda: per_op(restricted_orm, digests),
         path,
     )
     return case
@@ -532,9 +591,13 @@ def bench_deletion(args) -> Case:
 
 def clean_up() -> None:
     Suppression.objects.filter(reference=MARKER).delete()
+    Restriction.objects.filter(restricted_at=RESTRICTION_MARKER).delete()
     Mailing.objects.filter(subject=f"Bench: {MARKER}").delete()
     Subscriber.objects.filter(email__endswith=f"@{DOMAIN}").delete()
     Inquiry.objects.filter(email__endswith=f"@{DOMAIN}").delete()
+
+
+RESTRICTIONS_MAX = 1_000_000
 
 
 def main() -> None:
@@ -550,37 +613,46 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=500, help="home page GETs, a round")
     parser.add_argument("--rows", type=int, default=500_000)
     parser.add_argument("--expired", type=int, default=200_000)
+    parser.add_argument("--restrictions", type=int, default=10_000)
     parser.add_argument("--keep-share", type=float, default=0.10)
-    parser.add_argument("--only", nargs="*", choices=list("12345"), help="only these cases")
+    parser.add_argument("--only", nargs="*", choices=list("123456"), help="only these cases")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("bench/optimisations.py needs PostgreSQL: set DATABASE_URL=postgres://...")
     if args.rounds < 1 or not 0 < args.expired <= args.rows:
         raise SystemExit("--rounds at least 1, --expired between 1 and --rows")
+    if not 10 <= args.restrictions <= RESTRICTIONS_MAX:
+        raise SystemExit(f"--restrictions between 10 and {RESTRICTIONS_MAX:,}")
     call_command("migrate", verbosity=0)
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     clean_up()  # what an interrupted run left
-    only = set(args.only or "12345")
+    only = set(args.only or "123456")
     print(
         f"{args.rounds} interleaved rounds, medians (PostgreSQL {connection.pg_version // 10000}, "
         f"synchronous_commit {_setting('synchronous_commit')}, fsync {_setting('fsync')})",
         flush=True,
     )
     try:
-        if only & {"1", "2"}:
+        if only & {"1", "2", "6"}:
             with smtp_sink():
                 suppression_build(args.suppressions)
+                restriction_build(args.restrictions)
                 path = message_path(args.messages)
                 cases = [
                     bench(args, path)
-                    for key, bench in (("1", bench_suppression), ("2", bench_mark_sent))
+                    for key, bench in (
+                        ("1", bench_suppression),
+                        ("2", bench_mark_sent),
+                        ("6", bench_restriction),
+                    )
                     if key in only
                 ]
                 for case in cases:
                     case.report(args.keep_share)
-                if len(cases) == 2:
-                    saved = sum(case.saving() for case in cases)
-                    message = cases[0].median(cases[0].path_us + cases[1].path_us)
+                if only >= {"1", "2"}:
+                    pair = cases[:2]
+                    saved = sum(case.saving() for case in pair)
+                    message = pair[0].median(pair[0].path_us + pair[1].path_us)
                     print(
                         f"  1 and 2 together save {saved:.0f} of {message:,.0f} µs (CPU) "
                         f"= {saved / message:.1%} of a newsletter message",

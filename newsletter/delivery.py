@@ -134,13 +134,24 @@ def deliveries_claim(
     return claim, rows
 
 
-def deliveries_release_stale(*, now: datetime | None = None) -> int:
-    """Return to the queue the claims of workers that died (their lease has run out)."""
+def deliveries_release_stale(*, now: datetime | None = None) -> dict[int, int]:
+    """Return to the queue the claims of workers that died (their lease has run out).
+
+    Returns how many rows went back per mailing: those mailings need a sender again even when
+    another worker sent for them a moment ago (``mailings_stalled`` would not call them stalled).
+    """
     now = now or timezone.now()
     lease = timedelta(seconds=settings.NEWSLETTER_CLAIM_LEASE_SECONDS)
-    return Delivery.objects.filter(
-        status=DeliveryStatus.CLAIMED, claimed_at__lte=now - lease
-    ).update(status=DeliveryStatus.QUEUED, claim="", claimed_at=None)
+    stale = Delivery.objects.filter(status=DeliveryStatus.CLAIMED, claimed_at__lte=now - lease)
+    released: dict[int, int] = {}
+    with transaction.atomic():
+        rows = list(stale.select_for_update().values_list("pk", "mailing_id"))
+        Delivery.objects.filter(
+            pk__in=[pk for pk, _mailing in rows], status=DeliveryStatus.CLAIMED
+        ).update(status=DeliveryStatus.QUEUED, claim="", claimed_at=None)
+    for _pk, mailing_id in rows:
+        released[mailing_id] = released.get(mailing_id, 0) + 1
+    return released
 
 
 # Sending -------------------------------------------------------------------------------------

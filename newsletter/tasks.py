@@ -56,9 +56,9 @@ def deliveries_send(mailing_id: int) -> None:
 @shared_task(soft_time_limit=60, time_limit=90)
 def deliveries_recover() -> None:
     """Beat: free the claims of dead workers and restart mailings whose work has stopped."""
-    delivery.deliveries_release_stale()
+    released = delivery.deliveries_release_stale()
     unqueued, stalled = delivery.mailings_stalled()
     for mailing_id in unqueued:
         mailing_queue.delay(mailing_id)
-    for mailing_id in stalled:
+    for mailing_id in sorted(set(stalled) | set(released)):
         deliveries_send.delay(mailing_id)

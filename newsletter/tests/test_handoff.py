@@ -88,7 +88,7 @@ def test_a_mark_whose_claim_was_taken_over_sends_nothing(postgres, smtp_sink):
     mailing = one_delivery("uebernommen@example.org")
     claim, [row] = delivery.deliveries_claim(mailing_id=mailing.pk, size=10)
     Delivery.objects.filter(pk=row.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
-    assert delivery.deliveries_release_stale() == 1
+    assert delivery.deliveries_release_stale() == {mailing.pk: 1}
     report = delivery.SendReport()
     row.claimed_at = timezone.now() - timedelta(hours=1)
     with delivery.Transport() as transport:

@@ -207,7 +207,7 @@ def test_dead_workers_claims_return_and_stalled_mailings_are_found():
     }
     Delivery.objects.filter(status="claimed").update(claimed_at=long_ago)
     assert delivery.mailings_stalled() == ([], [])  # nothing is waiting in the queue
-    assert delivery.deliveries_release_stale() == 3
+    assert delivery.deliveries_release_stale() == {mailing.pk: 3}
     assert delivery.mailings_stalled() == ([], [mailing.pk])
 
 
@@ -272,3 +272,31 @@ def test_the_test_send_passes_the_mail_guards(admin_client, monkeypatch):
     response = admin_client.post(f"/admin/newsletter/mailing/{mailing.pk}/test/", follow=True)
     assert mail.outbox == []
     assert "gesperrt" in response.content.decode()
+
+
+def test_recovery_restarts_a_mailing_whose_dead_worker_was_released_while_another_just_sent(
+    mailoutbox,
+):
+    """The survivor sent a moment ago, so the mailing does not look stalled; the rows the dead
+    worker held must still get a sender, not wait for the next quiet minute."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from newsletter import tasks
+
+    for n in range(3):
+        factories.subscriber(f"w{n}@example.org")
+    mailing = factories.mailing()
+    Mailing.objects.filter(pk=mailing.pk).update(status="queued")
+    delivery.deliveries_create(mailing_id=mailing.pk)
+    first, *dead = Delivery.objects.order_by("pk")
+    Delivery.objects.filter(pk=first.pk).update(status="sent", sent_at=timezone.now())
+    long_ago = timezone.now() - timedelta(hours=1)
+    Delivery.objects.filter(pk__in=[r.pk for r in dead]).update(
+        status="claimed", claim="dead-worker", claimed_at=long_ago
+    )
+    assert delivery.mailings_stalled() == ([], [])
+    tasks.deliveries_recover()
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(r.address for r in dead)
+    assert Mailing.objects.get(pk=mailing.pk).status == "sent"
