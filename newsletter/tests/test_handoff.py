@@ -61,8 +61,9 @@ def test_killed_after_mark_and_dot_the_message_is_sent_and_marked(
     assert send_and_die(mailing, smtp_sink.port) == "overlaps"
     assert wait_until(lambda: len(smtp_sink.received) == 1, timeout=10), "the dot never arrived"
     assert smtp_sink.received[0][1] == ["beides@example.org"]
-    row = Delivery.objects.get(mailing=mailing)
-    assert row.status == "sent", "PostgreSQL did not commit the mark the worker wrote"
+    # PostgreSQL may still be reading what the dead worker wrote: wait for the commit.
+    marked = wait_until(lambda: Delivery.objects.get(mailing=mailing).status == "sent", timeout=10)
+    assert marked, "PostgreSQL did not commit the mark the worker wrote"
 
 
 @pytest.mark.django_db(transaction=True)
