@@ -6,12 +6,13 @@ worker killed before the mark left it is harmless (the server never accepted the
 row is sent again later, with the same Message-ID). The mark is conditional on the worker
 still holding its claim on the row.
 
-While the claim is young (``Commit.overlaps``), the mark and the final dot are written one
-right after the other, and only then are the two answers read: once both are in the kernel's
-send buffers, a worker killed even by SIGKILL has both delivered (the kernel sends what a
-closed socket still holds), so PostgreSQL commits the mark and the server takes the message.
-What remains is the time between two ``write()`` calls, a few microseconds, in which a crash
-loses one message instead of doubling it. A claim near the end of its lease (another worker
+While the claim is young (``Commit.overlaps``), the mark is queued on a corked database
+socket, the final dot is written, and only then is the mark released and both answers read:
+once both are in the kernel's send buffers, a worker killed even by SIGKILL has both delivered
+(the kernel sends what a closed socket still holds), so PostgreSQL commits the mark and the
+server takes the message. What remains is the time between two ``write()`` calls, a few
+microseconds in which no other process is woken, where a crash loses one message instead of
+doubling it. A claim near the end of its lease (another worker
 may take the row over any moment) waits for the database's answer before the dot instead, and
 a lost claim drops the connection without the dot, so nothing is delivered twice.
 
@@ -65,14 +66,17 @@ class HandOff:
 
 class Commit(Protocol):
     """Marks one row sent: ``write()`` sends the mark, ``confirmed()`` waits for its answer
-    (whether the claim still held). With ``overlaps`` the final dot may be written between
-    the two; otherwise ``write()`` already waits."""
+    (whether the claim still held). With ``overlaps`` the final dot is written between the
+    two; otherwise ``write()`` already waits. ``undo()`` takes a mark back when the dot could
+    not be written."""
 
     overlaps: bool
 
     def write(self) -> None: ...
 
     def confirmed(self) -> bool: ...
+
+    def undo(self) -> None: ...
 
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
@@ -169,15 +173,16 @@ class Transport:
             payload += b"\r\n"
         smtp.send(payload)
         commit.write()
-        if commit.overlaps:
-            smtp.send(b".\r\n")  # one system call after the mark: both leave, or neither
-            held = commit.confirmed()
-        else:
-            held = commit.confirmed()
-            if not held:
-                self._reset()
-                return HandOff(Result.LOST_CLAIM)
-            smtp.send(b".\r\n")
+        if not commit.overlaps and not commit.confirmed():
+            self._reset()
+            return HandOff(Result.LOST_CLAIM)
+        try:
+            smtp.send(b".\r\n")  # with overlaps: the mark is held back until confirmed()
+        except OSError:
+            if commit.confirmed():
+                commit.undo()  # the server has no complete message: it is sent again
+            raise
+        held = commit.confirmed()
         code, _reply = smtp.getreply()
         if not held:  # the lease ran out within a send although the claim looked young
             logger.warning("newsletter.handoff.claim-lost-after-dot code=%s", code)

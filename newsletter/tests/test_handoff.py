@@ -104,3 +104,20 @@ class Free:
 
     def acquire(self) -> None:
         pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_socket_is_uncorked_after_each_hand_off(postgres, redis_client, smtp_sink):
+    """A cork left on would hold every later query of the worker back by 200 ms."""
+    import os
+    import socket
+
+    from django.db import connection
+
+    redis_client.delete("newsletter:send-bucket")
+    mailing = one_delivery("korken@example.org")
+    report = delivery.deliveries_send(mailing_id=mailing.pk, limiter=Free())
+    assert report.sent == 1
+    assert smtp_sink.wait_for(1)
+    with socket.socket(fileno=os.dup(connection.connection.pgconn.socket)) as handle:
+        assert handle.getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK) == 0

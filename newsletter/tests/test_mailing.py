@@ -141,6 +141,9 @@ class Answer:
     def confirmed(self) -> bool:
         return self.held
 
+    def undo(self) -> None:
+        pass
+
 
 def test_lost_claim_drops_the_message_before_the_final_dot(smtp_sink):
     factories.subscriber("x@example.org")
