@@ -55,9 +55,10 @@ def test_kill_9_mid_send_resumes_without_duplicate_or_loss(postgres, redis_clien
     per_recipient = Counter(rcpt for _sender, rcpts, _data in smtp_sink.received for rcpt in rcpts)
     lost, duplicated, _counts = tally(per_recipient, RECIPIENTS)
     assert duplicated == 0
-    # The one window newsletter/transport.py documents: a kill after the row was marked sent and
-    # before the final dot reached the server loses that one message rather than doubling it.
-    # Where SIGKILL lands is up to the scheduler, so the test admits that one message and no more.
+    # The one window newsletter/transport.py documents: a kill between queuing the mark on the
+    # corked socket and writing the final dot, a few microseconds, loses that one message rather
+    # than doubling it. Where SIGKILL lands is up to the scheduler, so the test admits that one
+    # message and no more (bench/faults.py case 4 counts it over many kills).
     assert lost <= 1, f"lost {lost} messages"
     assert Delivery.objects.filter(mailing=mailing, status="sent").count() == RECIPIENTS
     message_ids = Counter(
