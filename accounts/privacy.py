@@ -28,14 +28,23 @@ def _find_sessions(address: str):
 
 
 def _find_log_entries(address: str):
-    """Admin history written by this person, or naming them (str(obj) is often an address)."""
-    from django.contrib.admin.models import LogEntry
+    """Admin history written by this person, or naming them (str(obj) is often an address).
 
-    return LogEntry.objects.filter(
-        Q(user__email__iexact=address)
-        | Q(object_repr__icontains=address)
-        | Q(change_message__icontains=address)
-    )
+    One indexed lookup per condition (trigram indexes for the texts, migration 0003), each a
+    query of its own: an OR across the join to auth_user leaves no index usable, and even on
+    the log alone PostgreSQL may judge reading every row cheaper than the trigram indexes,
+    as it did in bench/dsar.py (30 ms instead of 4 ms at 100,000 entries).
+    """
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(email__iexact=address).values_list("pk", flat=True)
+    entries = LogEntry.objects.order_by()  # the lookups need no ordering
+    naming = {
+        *entries.filter(object_repr__icontains=address).values_list("pk", flat=True),
+        *entries.filter(change_message__icontains=address).values_list("pk", flat=True),
+    }
+    return LogEntry.objects.filter(Q(user_id__in=list(users)) | Q(pk__in=naming))
 
 
 def _erase_users(rows) -> int:
@@ -176,6 +185,7 @@ registry.register(
         email_fields=("device__user__email",),
         # The codes themselves are credentials: the export counts them, never shows them.
         export_fields=("device",),
+        export_related=("device__user",),  # django-otp's str(device) names the device's user
         description=_("Noch nicht benutzte Sicherungscodes (ein benutzter Code wird gelöscht)"),
     ),
     NoPersonalData(

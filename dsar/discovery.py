@@ -107,7 +107,8 @@ def display_value(row: models.Model, name: str) -> Any:
 
 
 def _related_exports(holder: Holder) -> list[str]:
-    """Exported foreign keys, fetched with the rows instead of one query per row."""
+    """Exported foreign keys and the relations exported values read, fetched with the rows
+    instead of one query per row."""
     model = holder.get_model()
     names = []
     for name in holder.export_fields:
@@ -117,7 +118,15 @@ def _related_exports(holder: Holder) -> list[str]:
             continue
         if field.many_to_one or field.one_to_one:
             names.append(name)
-    return names
+    return [*names, *holder.export_related]
+
+
+def holder_rows(holder: Holder, address: str) -> list[models.Model]:
+    """One holder's rows for a normalised, non-empty address, with the exported relations."""
+    query = holder.rows_for(address)
+    if related := _related_exports(holder):  # select_related() without names is deprecated
+        query = query.select_related(*related)
+    return list(query.order_by("pk"))
 
 
 def discover(address: str) -> list[Finding]:
@@ -127,11 +136,7 @@ def discover(address: str) -> list[Finding]:
         return []  # an empty address would match every row whose address was erased
     findings = []
     for holder in registry.holders.values():
-        query = holder.rows_for(address)
-        if related := _related_exports(holder):  # select_related() without names is deprecated
-            query = query.select_related(*related)
-        rows = list(query.order_by("pk"))
-        if rows:
+        if rows := holder_rows(holder, address):
             findings.append(Finding(holder=holder, rows=rows))
     return findings
 

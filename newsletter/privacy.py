@@ -238,6 +238,7 @@ registry.register(
         activity="mail-delivery",
         email_fields=("address",),
         export_fields=("mailing_subject", "status", "created_at", "sent_at", "message_id"),
+        export_related=("mailing",),  # mailing_subject reads it
         erase=_anonymise_deliveries,
         anonymises=True,
         description=_("Versandzeilen von Newsletter und Kundenmails"),

@@ -285,6 +285,9 @@ class Holder:
     takes the person's queryset and removes or anonymises it; the default deletes the rows.
     ``anonymises`` says the eraser keeps the rows without the person (for reports in words).
     ``editable_fields`` are what staff may correct on a rectification request (Art. 16).
+    ``export_related`` names relations that exported values read beyond the exported foreign
+    keys (a property such as ``mailing_subject`` reads ``mailing``); discovery fetches them
+    with the rows instead of with one query per row.
     """
 
     model: str
@@ -296,6 +299,7 @@ class Holder:
     erase: Callable[[models.QuerySet], int] | None = None
     description: Text = ""
     anonymises: bool = False
+    export_related: tuple[str, ...] = ()
 
     def get_model(self) -> type[models.Model]:
         return apps.get_model(self.model)
