@@ -19,6 +19,7 @@ def test_the_cloud_is_declared_as_processing_on_behalf_of_the_organisations():
     assert {r.holder for r in activity.retention_rules} == {
         "cloud.Organisation",
         "cloud.Invitation",
+        "cloud.OutgoingMail",
     }
 
 
