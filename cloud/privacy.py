@@ -137,8 +137,9 @@ registry.register(
                 description=interpolate(
                     _(
                         "Von einer E-Mail des Dienstes bleiben Empfängeradresse und Art "
-                        "%(period)s nach dem Versand gespeichert, dann werden sie gelöscht; "
-                        "ebenso, wenn sie wegen einer E-Mail-Sperre nicht versendet wurde."
+                        "%(period)s gespeichert, nachdem sie versendet wurde oder wegen einer "
+                        "E-Mail-Sperre oder weil sie nicht mehr zutraf nicht versendet wurde; "
+                        "dann werden sie gelöscht."
                     ),
                     period=MAIL_KEPT,
                 ),
