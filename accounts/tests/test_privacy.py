@@ -1,4 +1,3 @@
-
 """Django's own records of people are declared: found by address, erased, and expired."""
 
 from datetime import timedelta

@@ -174,7 +174,7 @@ def _due_for_reminder():
 def test_a_refused_erasure_reminder_is_sent_by_the_sweep_and_each_administrator_mailed_once(
     smtp_sink, django_capture_on_commit_callbacks
 ):
-    org, admins = _due_for_reminder()
+    _org, admins = _due_for_reminder()
     smtp_sink.refusals.append("451 4.3.0 Bitte später erneut versuchen")  # a busy server
     with django_capture_on_commit_callbacks(execute=True):
         send_erasure_reminders.delay()

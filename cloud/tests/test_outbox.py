@@ -49,8 +49,9 @@ def _ask(client, email: str, *, follow: bool = False):
 
 def _link_works(message, settings) -> bool:
     """Set a new password through the mail's link; whether it was taken."""
-    body = message.get_payload(decode=True).decode()
-    path = LINK.search(body).group(0).removeprefix(settings.SITE_URL)
+    link = LINK.search(message.get_payload(decode=True).decode())
+    assert link, "no link in the mail"
+    path = link.group(0).removeprefix(settings.SITE_URL)
     client = Client()
     form = client.get(path)
     if form.status_code != HTTPStatus.FOUND:
@@ -251,7 +252,9 @@ def test_the_rows_hold_no_link_or_token(client, smtp_sink, django_capture_on_com
     with django_capture_on_commit_callbacks(execute=True):
         _ask(client, user.email)
     (message,) = smtp_sink.wait_for(1)
-    token = LINK.search(message.get_payload(decode=True).decode()).group(0).split("/")[-2]
+    link = LINK.search(message.get_payload(decode=True).decode())
+    assert link, "no link in the mail"
+    token = link.group(0).split("/")[-2]
     stored = " ".join(str(value) for value in OutgoingMail.objects.values().get().values())
     assert token not in stored and "passwort-vergessen" not in stored
 

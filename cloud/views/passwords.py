@@ -2,10 +2,14 @@
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.messages.views import SuccessMessageMixin
 from django.http import HttpResponseRedirect
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.utils.translation import get_language, gettext_lazy
+from django.views.decorators.csrf import csrf_protect
+from django.views.generic import FormView
 
 from privacy.ratelimit import TOO_MANY_MESSAGE, client_over_limit
 
@@ -19,11 +23,13 @@ class LinkLifetimeMixin:
         return {**super().get_context_data(**kwargs), "valid_for": reset_link_lifetime()}
 
 
-class PasswordReset(LinkLifetimeMixin, auth_views.PasswordResetView):
+@method_decorator([login_not_required, csrf_protect], name="dispatch")
+class PasswordReset(LinkLifetimeMixin, FormView):
     """The same answer for any address; a link (an hour, once) only to an existing CX user.
 
-    The mail is a row first and sent after the response (``password_reset_request``), so the
-    answer waits for no mail server and a mail server outage delays the link, never loses it.
+    Django's ``PasswordResetView`` would send the mail in the request; here it is a row first
+    and sent after the response (``password_reset_request``), so the answer waits for no mail
+    server and a mail server outage delays the link, never loses it.
     """
 
     form_class = forms.CloudPasswordResetForm
