@@ -106,7 +106,13 @@ def outgoing_mail_send(*, mail_id: int, now: datetime | None = None) -> str | No
         )
         if mail is None:  # deleted with what it was about
             return None
-        state, guard = _deliver(mail, now=now)
+        try:
+            state, guard = _deliver(mail, now=now)
+        except Exception:
+            # A mail that cannot even be rendered goes to the back of the sweep's queue, so
+            # it does not stop the others; the error is raised for the worker's log.
+            OutgoingMail.objects.filter(pk=mail_id, claim=claim).update(failed_at=now)
+            raise
         if state == MailState.UNSENT:
             OutgoingMail.objects.filter(pk=mail_id, claim=claim).update(failed_at=now)
             return state

@@ -1,9 +1,9 @@
 """Password reset ("Passwort vergessen"): a request queues a mail; its link is made when sent.
 
 The row names the user, never a token: the link (Django's reset token from ``cloud/tokens.py``)
-is generated when the mail goes out, so nothing stored opens an account, and the request does
-not wait for the mail server, so its answer neither hangs on SMTP nor hints by its timing
-whether an account exists beyond one INSERT.
+is generated when the mail goes out, so nothing stored opens an account. The request does not
+wait for the mail server: its answer never hangs on SMTP, and for a known address it costs
+only an INSERT and one publish to the broker more than for an unknown one.
 """
 
 import unicodedata
@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -54,15 +53,14 @@ def password_reset_request(*, email: str, language: str) -> int:
         .select_related("cloud_account")
         if reset_allowed(user, address=email)
     ]
-    with transaction.atomic():
-        outgoing_mails_queue(
-            mails=[
-                OutgoingMail(
-                    kind=MailKind.PASSWORD_RESET, recipient=user.email, user=user, language=language
-                )
-                for user in users
-            ]
-        )
+    outgoing_mails_queue(
+        mails=[
+            OutgoingMail(
+                kind=MailKind.PASSWORD_RESET, recipient=user.email, user=user, language=language
+            )
+            for user in users
+        ]
+    )
     return len(users)
 
 

@@ -163,6 +163,23 @@ def test_the_task_run_twice_sends_the_mail_once(
     assert _per_address(smtp_sink) == {user.email: 1}
 
 
+def test_a_mail_the_server_refused_waits_behind_the_others(
+    client, smtp_sink, django_capture_on_commit_callbacks
+):
+    first, second = make_user(), make_user()
+    with django_capture_on_commit_callbacks(execute=False):
+        _ask(client, first.email)
+        _ask(client, second.email)
+    smtp_sink.refusals.append("451 4.3.0 Bitte später erneut versuchen")
+    assert outgoing_mails_send_unsent() == 0  # the run stops at the refusal
+    assert OutgoingMail.objects.get(user=first).failed_at is not None
+    assert outgoing_mails_send_unsent() == 2
+    assert [rcpts for _sender, rcpts, _data in smtp_sink.received] == [
+        [second.email],
+        [first.email],
+    ]
+
+
 def test_a_fresh_claim_of_another_worker_is_left_alone_until_its_lease_runs_out(
     client, smtp_sink, django_capture_on_commit_callbacks
 ):
