@@ -150,10 +150,12 @@ def outgoing_mails_send_unsent(*, now: datetime | None = None) -> int:
     Mails never tried come first and the one that failed last comes last, so a mail the
     server keeps refusing does not stand in front of the others.
     """
-    now = now or timezone.now()
+    # Each mail is claimed at its own time (unless ``now`` is given), so a long run never
+    # holds a claim whose lease started before its mail's turn.
+    started = now or timezone.now()
     ids = list(
         OutgoingMail.objects.unsent()
-        .exclude(claimed_at__gt=now - MAIL_CLAIM_LEASE)
+        .exclude(claimed_at__gt=started - MAIL_CLAIM_LEASE)
         .order_by(F("failed_at").asc(nulls_first=True), "created_at")
         .values_list("pk", flat=True)[:SWEEP_BATCH_SIZE]
     )
