@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import authenticate
-from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -59,22 +58,14 @@ class SignInForm(forms.Form):
         return data
 
 
-class CloudPasswordResetForm(PasswordResetForm):
-    """Asks for the address; mails a link only to an active CX user who is not staff (staff
-    passwords are set by a superuser, so a mailbox never opens the admin's first step)."""
+class CloudPasswordResetForm(forms.Form):
+    """Asks for the address; who gets a link is ``cloud.services.passwords.reset_allowed``."""
 
     email = forms.EmailField(
         label=_("E-Mail-Adresse"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-
-    def get_users(self, email):
-        return (
-            user
-            for user in super().get_users(email)
-            if hasattr(user, "cloud_account") and not (user.is_staff or user.is_superuser)
-        )
 
 
 class InvitationAcceptForm(forms.Form):

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.db.models.functions import Upper
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy.registry import Period
@@ -289,10 +290,6 @@ class Receipt(models.Model):
     reviewed_at = models.DateTimeField(_("geprüft am"), null=True, blank=True)
     refunded_at = models.DateTimeField(_("erstattet am"), null=True, blank=True)
     booked_at = models.DateTimeField(_("gebucht am"), null=True, blank=True)
-    # The last status the submitter was mailed about (the decision mail goes once per status).
-    decision_mailed = models.CharField(
-        _("Entscheidung gemeldet"), max_length=20, choices=Status.choices, blank=True
-    )
     created_at = models.DateTimeField(_("eingereicht am"), auto_now_add=True)
 
     all_tenants = ReceiptQuerySet.as_manager()
@@ -425,3 +422,126 @@ class Invitation(models.Model):
 
     def __str__(self):
         return self.email
+
+
+class MailKind(models.TextChoices):
+    """What a promised mail says; each kind is rendered at send time from the rows it names."""
+
+    PASSWORD_RESET = "password_reset", _("Link für ein neues Passwort")
+    INVITATION = "invitation", _("Einladung")
+    RECEIPT_APPROVED = "receipt_approved", _("Beleg genehmigt")
+    RECEIPT_REJECTED = "receipt_rejected", _("Beleg abgelehnt")
+    RECEIPT_REFUNDED = "receipt_refunded", _("Beleg erstattet")
+    CANCELLATION_CONFIRMED = "cancellation_confirmed", _("Kündigung bestätigt")
+    CANCELLATION_WITHDRAWN = "cancellation_withdrawn", _("Kündigung zurückgenommen")
+    ERASURE_REMINDER = "erasure_reminder", _("Erinnerung an die Löschung")
+
+
+# The row each kind is rendered from; a constraint keeps it set.
+MAIL_SOURCES: dict[str, str] = {
+    MailKind.PASSWORD_RESET: "user",
+    MailKind.INVITATION: "invitation",
+    MailKind.RECEIPT_APPROVED: "receipt",
+    MailKind.RECEIPT_REJECTED: "receipt",
+    MailKind.RECEIPT_REFUNDED: "receipt",
+    MailKind.CANCELLATION_CONFIRMED: "organisation",
+    MailKind.CANCELLATION_WITHDRAWN: "organisation",
+    MailKind.ERASURE_REMINDER: "organisation",
+}
+
+
+class MailState(models.TextChoices):
+    UNSENT = "unsent", _("noch nicht versendet")
+    SENT = "sent", _("versendet")
+    BLOCKED = "blocked", _("nicht versendet (E-Mail-Sperre)")
+    OBSOLETE = "obsolete", _("nicht versendet (nicht mehr zutreffend)")
+
+
+class OutgoingMailQuerySet(models.QuerySet):
+    def unsent(self):
+        return self.filter(state=MailState.UNSENT)
+
+
+class OutgoingMail(models.Model):
+    """A mail the cloud has promised: written in the transaction that promises it, sent by a
+    task after commit or by the periodic sweep (claim, send, settle).
+
+    It holds no secret: links, tokens and texts are made when the mail is sent, from the rows
+    it names (the user of a password reset, the invitation, the receipt, the organisation).
+    Deleting any of them deletes the mail with it.
+    """
+
+    kind = models.CharField(_("Art"), max_length=30, choices=MailKind.choices)
+    recipient = models.EmailField(_("Empfänger"), max_length=254)
+    language = models.CharField(_("Sprache"), max_length=8, default="de")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="cloud_outgoing_mails",
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    invitation = models.ForeignKey(
+        Invitation, on_delete=models.CASCADE, null=True, blank=True, related_name="mails"
+    )
+    receipt = models.ForeignKey(
+        Receipt, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # The cancellation a confirmation confirms: a notice the organisation no longer matches
+    # (withdrawn, or cancelled anew) is not sent.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(
+        _("Status"), max_length=10, choices=MailState.choices, default=MailState.UNSENT
+    )
+    blocked_by = models.CharField(_("nicht versendet wegen"), max_length=50, blank=True)
+    created_at = models.DateTimeField(_("angelegt"), default=timezone.now)
+    settled_at = models.DateTimeField(_("erledigt am"), null=True, blank=True)
+    # The last attempt the mail server did not take: the sweep tries such mails last.
+    failed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The claim of the worker sending it: while fresh, nobody else sends this mail, and no
+    # transaction is open during the SMTP exchange.
+    claim = models.CharField(max_length=32, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = OutgoingMailQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ausgehende E-Mail")
+        verbose_name_plural = _("ausgehende E-Mails")
+        ordering = ["-created_at"]
+        indexes = [
+            # Data-subject requests find a person's mails by the address (``__iexact``).
+            models.Index(Upper("recipient"), name="cloud_outgoingmail_rcpt_upper"),
+            # The sweep reads only what is unsent, oldest first.
+            models.Index(
+                fields=["created_at"],
+                name="cloud_outgoingmail_unsent",
+                condition=models.Q(state="unsent"),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=MailKind.values), name="cloud_outgoingmail_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=MailState.values),
+                name="cloud_outgoingmail_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state="unsent") | models.Q(settled_at__isnull=False),
+                name="cloud_outgoingmail_settled_has_date",
+            ),
+            *(
+                models.CheckConstraint(
+                    condition=~models.Q(kind=kind) | models.Q(**{f"{source}__isnull": False}),
+                    name=f"cloud_outgoingmail_{kind}_source",
+                )
+                for kind, source in MAIL_SOURCES.items()
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_state_display()})"

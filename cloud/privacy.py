@@ -16,11 +16,15 @@ from privacy.registry import (
     registry,
 )
 
-from .models import ERASURE_DELAY, Receipt
+from .models import ERASURE_DELAY, MailState, Receipt
 from .services.receipts import receipts_anonymise
 
 # Expired invitation links are kept this long, then deleted.
 INVITATION_KEPT = Period(months=1)
+# A mail sent (or not sent because of a block) is kept this long, for questions about it.
+MAIL_KEPT = Period(days=7)
+# A mail the mail server never took is given up after this long.
+UNSENT_MAIL_KEPT = Period(months=1)
 
 ACTIVITY = "cloud-receipts"
 
@@ -70,6 +74,10 @@ registry.register(
                 "(verschlüsselt gespeichert)"
             ),
             _("Einladungen: E-Mail-Adresse und Rolle"),
+            _(
+                "E-Mails des Dienstes (Passwort-Links, Einladungen, Mitteilungen): "
+                "Empfängeradresse, Art der E-Mail und ob sie versendet wurde"
+            ),
         ),
         data_subjects=(
             _("Benutzer der Organisationen (Administratoren, Prüfer, Einreicher)"),
@@ -118,6 +126,36 @@ registry.register(
                         "angenommen oder nicht (die Rolle steht dann in der Mitgliedschaft)."
                     ),
                     period=INVITATION_KEPT,
+                ),
+            ),
+            RetentionRule(
+                key="cloud-settled-mails",
+                holder="cloud.OutgoingMail",
+                trigger="settled_at",
+                period=MAIL_KEPT,
+                condition=lambda qs: qs.exclude(state=MailState.UNSENT),
+                description=interpolate(
+                    _(
+                        "Von einer E-Mail des Dienstes bleiben Empfängeradresse und Art "
+                        "%(period)s gespeichert, nachdem sie versendet wurde oder wegen einer "
+                        "E-Mail-Sperre oder weil sie nicht mehr zutraf nicht versendet wurde; "
+                        "dann werden sie gelöscht."
+                    ),
+                    period=MAIL_KEPT,
+                ),
+            ),
+            RetentionRule(
+                key="cloud-unsent-mails",
+                holder="cloud.OutgoingMail",
+                trigger="created_at",
+                period=UNSENT_MAIL_KEPT,
+                condition=lambda qs: qs.filter(state=MailState.UNSENT),
+                description=interpolate(
+                    _(
+                        "Eine E-Mail des Dienstes, die der Mailserver %(period)s lang nicht "
+                        "angenommen hat, wird nicht mehr versendet und gelöscht."
+                    ),
+                    period=UNSENT_MAIL_KEPT,
                 ),
             ),
         ),
@@ -173,6 +211,13 @@ registry.register(
         email_fields=("email",),
         export_fields=("organisation", "role", "created_at", "expires_at", "accepted_at"),
         description=_("Einladungen in eine Organisation"),
+    ),
+    Holder(
+        model="cloud.OutgoingMail",
+        activity=ACTIVITY,
+        email_fields=("recipient",),
+        export_fields=("kind", "recipient", "state", "created_at", "settled_at"),
+        description=_("E-Mails des Dienstes, bis sie versendet sind und kurz danach"),
     ),
     NoPersonalData(
         model="cloud.Organisation",

@@ -1,45 +1,28 @@
 """Celery tasks of the cloud: thin wrappers that load by id and call a service."""
 
-from functools import partial
-
 from celery import shared_task
 
-# A mail a person waits for: retried with backoff through SMTP or broker trouble, acknowledged
-# only once done, so a worker that dies mid-send leaves it for the next one.
-mail_task = partial(
-    shared_task,
-    autoretry_for=(OSError, ConnectionError),
-    retry_backoff=True,
-    max_retries=8,
-    acks_late=True,
-    ignore_result=True,
-)
+
+# Idempotent (claim, send, settle in cloud/services/outbox.py), so acknowledged only once done:
+# a worker that dies mid-send leaves the message for the next one. An SMTP failure leaves the
+# mail unsent for the sweep instead of retrying here.
+@shared_task(ignore_result=True, acks_late=True, time_limit=300, soft_time_limit=240)
+def send_mails(mail_ids: list[int]) -> None:
+    """Send the mails one request promised (after its commit)."""
+    from .services.outbox import outgoing_mails_send
+
+    outgoing_mails_send(mail_ids=mail_ids)
 
 
-@mail_task
-def send_invitation(invitation_id: int) -> None:
-    from .services.invitations import invitation_send
+@shared_task(ignore_result=True, acks_late=True, time_limit=600, soft_time_limit=540)
+def send_unsent_mails() -> None:
+    """The periodic sweep: whatever a broker or SMTP outage left unsent goes out now."""
+    from .services.outbox import outgoing_mails_send_unsent
 
-    invitation_send(invitation_id=invitation_id)
-
-
-@mail_task
-def send_receipt_decision(receipt_id: int) -> None:
-    from .services.receipts import receipt_decision_send
-
-    receipt_decision_send(receipt_id=receipt_id)
+    outgoing_mails_send_unsent()
 
 
-@shared_task(
-    autoretry_for=(OSError, ConnectionError), retry_backoff=True, max_retries=8, ignore_result=True
-)
-def send_cancellation_notice(organisation_id: int, cancelled_at: str | None) -> None:
-    from .services.organisations import cancellation_notice_send
-
-    cancellation_notice_send(organisation_id=organisation_id, cancelled_at=cancelled_at)
-
-
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=3, ignore_result=True)
+@shared_task(ignore_result=True, time_limit=300, soft_time_limit=240)
 def send_erasure_reminders() -> None:
     from .services.organisations import erasure_reminders_send
 

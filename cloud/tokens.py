@@ -9,6 +9,7 @@ for any other use) neither lengthens nor shortens these links and no other token
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.utils.http import base36_to_int
+from django.utils.translation import ngettext
 
 
 class CloudPasswordResetTokenGenerator(PasswordResetTokenGenerator):
@@ -22,3 +23,12 @@ class CloudPasswordResetTokenGenerator(PasswordResetTokenGenerator):
 
 
 password_reset_token = CloudPasswordResetTokenGenerator()
+
+
+def reset_link_lifetime() -> str:
+    """CLOUD_PASSWORD_RESET_TIMEOUT in words, for every text that mentions it."""
+    minutes = max(1, settings.CLOUD_PASSWORD_RESET_TIMEOUT // 60)
+    if minutes % 60:
+        return ngettext("eine Minute", "%(count)d Minuten", minutes) % {"count": minutes}
+    hours = minutes // 60
+    return ngettext("eine Stunde", "%(count)d Stunden", hours) % {"count": hours}

@@ -28,6 +28,13 @@ def beat_schedule(*, deletion_hour: int = 3, deletion_minute: int = 15) -> dict[
             "task": "newsletter.tasks.send_due_confirmations",
             "schedule": crontab(minute="*/5"),
         },
+        # CX mails (password reset links, invitations, notices) a broker or SMTP outage left
+        # unsent: every minute, since a person waits for a reset link
+        # (https://crontab.guru/#*_*_*_*_*).
+        "cloud-send-unsent-mails": {
+            "task": "cloud.tasks.send_unsent_mails",
+            "schedule": crontab(minute="*"),
+        },
         # OPTIGEM CX cloud: daily backup with rotation (https://crontab.guru/#30_2_*_*_*) and the
         # reminder a week before a cancelled organisation is erased (https://crontab.guru/#0_7_*_*_*).
         "cloud-backup": {

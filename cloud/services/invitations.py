@@ -8,23 +8,40 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from privacy.audit import audit_log
 from privacy.digests import normalise_email
 from privacy.models import AuditAction
 
-from ..models import Account, Invitation, Membership, Organisation
-from .mails import mail_send
+from ..models import (
+    Account,
+    Invitation,
+    MailKind,
+    MailState,
+    Membership,
+    Organisation,
+    OutgoingMail,
+)
+from .mails import Letter, outgoing_mails_queue
 
 INVITATION_SALT = "cloud.invitation"
 
 
-def invitation_create(*, organisation: Organisation, email: str, role: str) -> Invitation:
-    """Record the invitation, then mail its link after commit (the row survives a mail outage)."""
-    from ..tasks import send_invitation
+def _invitation_mail_queue(invitation: Invitation) -> None:
+    outgoing_mails_queue(
+        mails=[
+            OutgoingMail(
+                kind=MailKind.INVITATION, recipient=invitation.email, invitation=invitation
+            )
+        ]
+    )
 
+
+def invitation_create(*, organisation: Organisation, email: str, role: str) -> Invitation:
+    """Record the invitation with its mail, which goes out after commit (a row first, so a
+    broker or mail server outage delays it, never loses it)."""
     invitation = Invitation(
         organisation=organisation,
         email=normalise_email(email),
@@ -32,8 +49,9 @@ def invitation_create(*, organisation: Organisation, email: str, role: str) -> I
         expires_at=timezone.now() + timedelta(days=settings.CLOUD_INVITATION_DAYS),
     )
     invitation.full_clean()
-    invitation.save()
-    send_invitation.delay_on_commit(invitation.pk)
+    with transaction.atomic():
+        invitation.save()
+        _invitation_mail_queue(invitation)
     return invitation
 
 
@@ -41,23 +59,35 @@ def invitation_token(invitation: Invitation) -> str:
     return signing.dumps(invitation.pk, salt=INVITATION_SALT)
 
 
-def invitation_send(*, invitation_id: int) -> None:
-    invitation = Invitation.all_tenants.select_related("organisation").get(pk=invitation_id)
-    if invitation.sent_at or invitation.blocked_by:
-        return
+def invitation_mail(mail: OutgoingMail, *, now: datetime) -> Letter | None:
+    """The invitation with its link (signed when sent), or None once it is accepted, expired
+    or its organisation cancelled."""
+    invitation = mail.invitation
+    if (
+        invitation is None
+        or invitation.accepted_at is not None
+        or invitation.expires_at <= now
+        or invitation.organisation.is_read_only
+    ):
+        return None
     link = settings.SITE_URL + reverse(
         "cloud:invitation_open", kwargs={"token": invitation_token(invitation)}
     )
-    with translation.override("de"):
-        blocked = mail_send(
-            to=invitation.email,
-            subject=_("Einladung zu OPTIGEM CX: %(name)s") % {"name": invitation.organisation},
-            template="cloud/mail/invitation.txt",
-            context={"invitation": invitation, "link": link},
+    return Letter(
+        subject=_("Einladung zu OPTIGEM CX: %(name)s") % {"name": invitation.organisation},
+        template="cloud/mail/invitation.txt",
+        context={"invitation": invitation, "link": link},
+    )
+
+
+def invitation_mail_settled(
+    *, invitation_id: int, state: str, blocked_by: str, now: datetime
+) -> None:
+    """Show on the members page whether the invitation went out or an address block kept it."""
+    if state in (MailState.SENT, MailState.BLOCKED):
+        Invitation.all_tenants.filter(pk=invitation_id).update(
+            sent_at=now if state == MailState.SENT else None, blocked_by=blocked_by
         )
-    invitation.blocked_by = blocked or ""
-    invitation.sent_at = None if blocked else timezone.now()
-    invitation.save(update_fields=["blocked_by", "sent_at"])
 
 
 def invitation_from_token(token: str, *, now: datetime | None = None) -> Invitation:
@@ -107,14 +137,16 @@ def invitation_revoke(*, invitation: Invitation, by=None) -> None:
 
 
 def invitation_resend(*, invitation: Invitation) -> Invitation:
-    """Mail an open invitation again with a fresh link and a fresh validity period."""
-    from ..tasks import send_invitation
-
+    """Mail an open invitation again with a fresh link and a fresh validity period; a mail of
+    it still waiting is replaced by the new one."""
     if invitation.accepted_at is not None:
         raise ValidationError(_("Diese Einladung wurde bereits angenommen."))
-    invitation.expires_at = timezone.now() + timedelta(days=settings.CLOUD_INVITATION_DAYS)
+    now = timezone.now()
+    invitation.expires_at = now + timedelta(days=settings.CLOUD_INVITATION_DAYS)
     invitation.sent_at = None
     invitation.blocked_by = ""
-    invitation.save(update_fields=["expires_at", "sent_at", "blocked_by"])
-    send_invitation.delay_on_commit(invitation.pk)
+    with transaction.atomic():
+        invitation.save(update_fields=["expires_at", "sent_at", "blocked_by"])
+        invitation.mails.unsent().update(state=MailState.OBSOLETE, settled_at=now)
+        _invitation_mail_queue(invitation)
     return invitation

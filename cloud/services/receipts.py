@@ -1,12 +1,14 @@
 """Receipts: handed in, reviewed under four eyes, refunded, booked, decisions mailed."""
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,9 +16,17 @@ from django.utils.translation import gettext_lazy
 from privacy.digests import normalise_email
 
 from .. import crypto
-from ..models import REVIEW_ROLES, Membership, Receipt, RefundMethod, Status
+from ..models import (
+    REVIEW_ROLES,
+    MailKind,
+    Membership,
+    OutgoingMail,
+    Receipt,
+    RefundMethod,
+    Status,
+)
 from ..validators import Kind
-from .mails import mail_send
+from .mails import Letter, outgoing_mails_queue
 
 
 def receipt_submit(
@@ -97,8 +107,9 @@ def receipt_review(*, receipt: Receipt, reviewer, approve: bool, comment: str) -
     receipt.review_comment = comment
     receipt.reviewed_by = reviewer
     receipt.reviewed_at = timezone.now()
-    receipt.save(update_fields=["status", "review_comment", "reviewed_by", "reviewed_at"])
-    _decision_mail_after_commit(receipt)
+    with transaction.atomic():
+        receipt.save(update_fields=["status", "review_comment", "reviewed_by", "reviewed_at"])
+        _decision_mail_queue(receipt)
     return receipt
 
 
@@ -108,49 +119,57 @@ def receipt_mark_refunded(*, receipt: Receipt, by) -> Receipt:
         raise ValidationError(_("Nur genehmigte Belege können als erstattet markiert werden."))
     receipt.status = Status.REFUNDED
     receipt.refunded_at = timezone.now()
-    receipt.save(update_fields=["status", "refunded_at"])
-    _decision_mail_after_commit(receipt)
+    with transaction.atomic():
+        receipt.save(update_fields=["status", "refunded_at"])
+        _decision_mail_queue(receipt)
     return receipt
 
 
-def _decision_mail_after_commit(receipt: Receipt) -> None:
-    from ..tasks import send_receipt_decision
-
-    send_receipt_decision.delay_on_commit(receipt.pk)
-
-
+# The mail that tells each decision, and its subject.
+DECISION_MAILS: dict[str, str] = {
+    Status.APPROVED: MailKind.RECEIPT_APPROVED,
+    Status.REJECTED: MailKind.RECEIPT_REJECTED,
+    Status.REFUNDED: MailKind.RECEIPT_REFUNDED,
+}
 DECISION_SUBJECTS: dict[str, Promise] = {
-    Status.APPROVED: gettext_lazy("OPTIGEM CX: Ihr Beleg wurde genehmigt"),
-    Status.REJECTED: gettext_lazy("OPTIGEM CX: Ihr Beleg wurde abgelehnt"),
-    Status.REFUNDED: gettext_lazy("OPTIGEM CX: Ihr Beleg wurde erstattet"),
+    MailKind.RECEIPT_APPROVED: gettext_lazy("OPTIGEM CX: Ihr Beleg wurde genehmigt"),
+    MailKind.RECEIPT_REJECTED: gettext_lazy("OPTIGEM CX: Ihr Beleg wurde abgelehnt"),
+    MailKind.RECEIPT_REFUNDED: gettext_lazy("OPTIGEM CX: Ihr Beleg wurde erstattet"),
 }
 
 
-def receipt_decision_send(*, receipt_id: int) -> None:
-    """Tell the submitter the receipt's current decision, once per status (safe to run twice).
+def _decision_mail_queue(receipt: Receipt) -> None:
+    """One mail per decision, written with it; a receipt without an address gets none."""
+    if receipt.submitter_email:
+        outgoing_mails_queue(
+            mails=[
+                OutgoingMail(
+                    kind=DECISION_MAILS[receipt.status],
+                    recipient=receipt.submitter_email,
+                    receipt=receipt,
+                )
+            ]
+        )
+
+
+def receipt_decision_mail(mail: OutgoingMail, *, now: datetime) -> Letter | None:
+    """Tell the submitter the decision the mail was written for (None once the receipt's
+    submitter was erased).
 
     The mail names the receipt by its date and links to it; amounts, the refund account and
     the reviewer's comment stay behind the sign-in.
     """
-    receipt = Receipt.all_tenants.select_related("organisation").filter(pk=receipt_id).first()
-    if (
-        receipt is None
-        or receipt.status not in DECISION_SUBJECTS
-        or receipt.decision_mailed == receipt.status
-        or not receipt.submitter_email
-    ):
-        return
+    receipt = mail.receipt
+    if receipt is None or not receipt.submitter_email:
+        return None
     link = settings.SITE_URL + reverse(
         "cloud:receipt", kwargs={"org": receipt.organisation.slug, "pk": receipt.pk}
     )
-    with translation.override("de"):
-        mail_send(
-            to=receipt.submitter_email,
-            subject=str(DECISION_SUBJECTS[receipt.status]),
-            template="cloud/mail/receipt_decision.txt",
-            context={"receipt": receipt, "link": link},
-        )
-    Receipt.all_tenants.filter(pk=receipt.pk).update(decision_mailed=receipt.status)
+    return Letter(
+        subject=str(DECISION_SUBJECTS[mail.kind]),
+        template="cloud/mail/receipt_decision.txt",
+        context={"receipt": receipt, "decision": mail.kind, "link": link},
+    )
 
 
 def receipt_mark_booked(*, receipt: Receipt) -> Receipt:

@@ -1,12 +1,12 @@
 """Cancellation: read-only at once, a reminder a week before, complete erasure a month after."""
 
-import contextlib
 import datetime
 from collections import Counter
+from email.header import decode_header, make_header
 
 import pytest
-from celery.exceptions import Retry
 from django.core.files.storage import default_storage
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,8 +17,11 @@ from cloud.models import (
     Account,
     ApiToken,
     Invitation,
+    MailKind,
+    MailState,
     Membership,
     Organisation,
+    OutgoingMail,
     Project,
     Receipt,
     Role,
@@ -27,12 +30,11 @@ from cloud.models import (
 from cloud.services.api_tokens import api_token_create
 from cloud.services.invitations import invitation_create
 from cloud.services.organisations import (
-    cancellation_notice_send,
     erasure_reminders_send,
     organisation_cancel,
     organisation_withdraw_cancellation,
 )
-from cloud.tasks import send_erasure_reminders
+from cloud.tasks import send_erasure_reminders, send_unsent_mails
 from privacy.registry import registry
 
 from .factories import (
@@ -104,32 +106,56 @@ def test_cancellation_and_withdrawal_are_confirmed_to_the_administrators(
     assert mail.outbox[0].subject == f"OPTIGEM CX: Kündigung von {org.name} bestätigt"
     due = org.erasure_due_at.astimezone(timezone.get_current_timezone()).strftime("%d.%m.%Y")
     assert due in mail.outbox[0].body and cancel_url in mail.outbox[0].body
-    # A late repeat of the cancellation notice after the state changed sends nothing.
-    stale = org.cancelled_at.isoformat()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(cancel_url, {"confirm": "on"})
     assert len(mail.outbox) == 4
     assert mail.outbox[3].subject == f"OPTIGEM CX: Kündigung von {org.name} zurückgenommen"
     assert "nichts gelöscht" in mail.outbox[3].body
-    assert cancellation_notice_send(organisation_id=org.pk, cancelled_at=stale) == 0
-    assert len(mail.outbox) == 4
+
+    # A confirmation still waiting (its task lost) when the cancellation is withdrawn again
+    # is never sent: the sweep finds the organisation no longer cancelled.
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post(cancel_url, {"confirm": "on"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(cancel_url, {"confirm": "on"})
+    send_unsent_mails.delay()
+    assert len(mail.outbox) == 6
+    assert all("zurückgenommen" in m.subject for m in mail.outbox[4:])
+    stale = OutgoingMail.objects.filter(kind=MailKind.CANCELLATION_CONFIRMED)
+    assert sorted(stale.values_list("state", flat=True)) == sorted(
+        [MailState.SENT, MailState.SENT, MailState.OBSOLETE, MailState.OBSOLETE]
+    )
 
 
-def test_administrators_are_reminded_a_week_before_the_erasure(smtp_sink):
+def _reminders_per_address(smtp_sink) -> dict[str, int]:
+    """How many erasure reminders each address got (cancellation notices left out)."""
+    reminders = [
+        message["To"]
+        for message in smtp_sink.messages
+        if "gelöscht" in str(make_header(decode_header(message["Subject"])))
+    ]
+    return dict(Counter(reminders))
+
+
+def test_administrators_are_reminded_a_week_before_the_erasure(
+    smtp_sink, django_capture_on_commit_callbacks
+):
     org = make_organisation()
     main, admin = (make_member(organisation=org, role=r) for r in (Role.MAIN_ADMIN, Role.ADMIN))
     make_member(organisation=org, role=Role.SUBMITTER)
     cancelled = timezone.now() - datetime.timedelta(days=40)
     organisation_cancel(organisation=org, now=cancelled)
     erasure = org.erasure_due_at
-    assert erasure_reminders_send(now=erasure - datetime.timedelta(days=8)) == 0
-    assert erasure_reminders_send(now=erasure - datetime.timedelta(days=7)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert erasure_reminders_send(now=erasure - datetime.timedelta(days=8)) == 0
+        assert erasure_reminders_send(now=erasure - datetime.timedelta(days=7)) == 1
     messages = smtp_sink.wait_for(2)
     assert sorted(m["To"] for m in messages) == sorted([main.user.email, admin.user.email])
     body = messages[0].get_payload(decode=True).decode()
     assert erasure.astimezone(timezone.get_current_timezone()).strftime("%d.%m.%Y") in body
     assert f"/cx/{org.slug}/kuendigung/" in body
-    assert erasure_reminders_send(now=erasure) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert erasure_reminders_send(now=erasure) == 0
     assert len(smtp_sink.received) == 2
 
 
@@ -142,33 +168,38 @@ def _due_for_reminder():
     organisation_cancel(
         organisation=org, now=timezone.now() - ERASURE_DELAY.delta + datetime.timedelta(days=6)
     )
-    return admins
+    return org, admins
 
 
-def _mails_per_address(smtp_sink) -> dict[str, int]:
-    return dict(Counter(r for _sender, rcpts, _data in smtp_sink.received for r in rcpts))
-
-
-def test_a_retried_erasure_reminder_mails_each_administrator_once(smtp_sink):
-    admins = _due_for_reminder()
+def test_a_refused_erasure_reminder_is_sent_by_the_sweep_and_each_administrator_mailed_once(
+    smtp_sink, django_capture_on_commit_callbacks
+):
+    _org, admins = _due_for_reminder()
     smtp_sink.refusals.append("451 4.3.0 Bitte später erneut versuchen")  # a busy server
-    with pytest.raises(Retry):  # refused before anybody was reminded: the task retries
+    with django_capture_on_commit_callbacks(execute=True):
         send_erasure_reminders.delay()
-    send_erasure_reminders.delay()  # the retry
-    send_erasure_reminders.delay()  # beat's next run, or the task delivered twice
-    assert _mails_per_address(smtp_sink) == dict.fromkeys(admins, 1)
+        send_erasure_reminders.delay()  # beat's next run, or the task delivered twice
+    assert _reminders_per_address(smtp_sink) == {}
+    reminders = OutgoingMail.objects.filter(kind=MailKind.ERASURE_REMINDER)
+    assert reminders.count() == 2 and not reminders.exclude(state=MailState.UNSENT).exists()
+    send_unsent_mails.delay()
+    send_unsent_mails.delay()
+    assert _reminders_per_address(smtp_sink) == dict.fromkeys(admins, 1)
 
 
-def test_a_reminder_that_reached_one_administrator_is_not_repeated_for_the_other(smtp_sink, caplog):
-    _due_for_reminder()
+def test_a_reminder_that_reached_one_administrator_is_not_repeated_for_the_other(
+    smtp_sink, django_capture_on_commit_callbacks
+):
+    _org, admins = _due_for_reminder()
     # After the first administrator's mail, the server is busy for the second one.
     smtp_sink.on_message = lambda envelope: smtp_sink.refusals.append("451 4.3.0 Später")
-    for _run in range(2):  # a retry, were one asked for, and beat's next run
-        with contextlib.suppress(Retry):
-            send_erasure_reminders.delay()
-        smtp_sink.on_message = None
-    assert list(_mails_per_address(smtp_sink).values()) == [1]
-    assert "cloud.erasure_reminder.partly_failed" in caplog.text
+    with django_capture_on_commit_callbacks(execute=True):
+        send_erasure_reminders.delay()
+    smtp_sink.on_message = None
+    assert list(_reminders_per_address(smtp_sink).values()) == [1]
+    send_unsent_mails.delay()  # the sweep sends the other one, and nothing twice
+    send_unsent_mails.delay()
+    assert _reminders_per_address(smtp_sink) == dict.fromkeys(admins, 1)
 
 
 def test_the_deletion_rule_erases_everything_of_the_organisation_a_month_after(
@@ -186,6 +217,11 @@ def test_the_deletion_rule_erases_everything_of_the_organisation_a_month_after(
     organisation_withdraw_cancellation(organisation=withdrawn)
     doomed_files = _files(doomed)
     assert doomed_files and all(default_storage.exists(name) for name in doomed_files)
+    doomed_mails = list(
+        OutgoingMail.objects.filter(
+            Q(organisation=doomed) | Q(invitation__organisation=doomed)
+        ).values_list("pk", flat=True)
+    )
 
     rule = _rule()
     assert list(rule.expired(now=cancelled + datetime.timedelta(days=27))) == []
@@ -198,6 +234,9 @@ def test_the_deletion_rule_erases_everything_of_the_organisation_a_month_after(
     for model in (Membership, Receipt, Project, ApiToken, Invitation):
         assert not model.all_tenants.filter(organisation_id=doomed.pk).exists(), model
         assert model.all_tenants.filter(organisation_id=other.pk).exists(), model
+    # The mails about it go with it: its invitation's and its notices.
+    assert doomed_mails and not OutgoingMail.objects.filter(pk__in=doomed_mails).exists()
+    assert OutgoingMail.objects.filter(invitation__organisation=other).exists()
     assert not any(default_storage.exists(name) for name in doomed_files)
     assert all(default_storage.exists(name) for name in _files(other))
 

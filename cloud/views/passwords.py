@@ -2,23 +2,20 @@
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.contrib.messages.views import SuccessMessageMixin
+from django.http import HttpResponseRedirect
 from django.urls import reverse_lazy
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.decorators import method_decorator
+from django.utils.translation import get_language, gettext_lazy
+from django.views.decorators.csrf import csrf_protect
+from django.views.generic import FormView
 
 from privacy.ratelimit import TOO_MANY_MESSAGE, client_over_limit
 
 from .. import forms
-from ..tokens import password_reset_token
-
-
-def reset_link_lifetime() -> str:
-    """CLOUD_PASSWORD_RESET_TIMEOUT in words, for every text that mentions it."""
-    minutes = max(1, settings.CLOUD_PASSWORD_RESET_TIMEOUT // 60)
-    if minutes % 60:
-        return ngettext("eine Minute", "%(count)d Minuten", minutes) % {"count": minutes}
-    hours = minutes // 60
-    return ngettext("eine Stunde", "%(count)d Stunden", hours) % {"count": hours}
+from ..services.passwords import password_reset_request
+from ..tokens import password_reset_token, reset_link_lifetime
 
 
 class LinkLifetimeMixin:
@@ -26,14 +23,17 @@ class LinkLifetimeMixin:
         return {**super().get_context_data(**kwargs), "valid_for": reset_link_lifetime()}
 
 
-class PasswordReset(LinkLifetimeMixin, auth_views.PasswordResetView):
-    """The same answer for any address; a link (an hour, once) only to an existing CX user."""
+@method_decorator([login_not_required, csrf_protect], name="dispatch")
+class PasswordReset(LinkLifetimeMixin, FormView):
+    """The same answer for any address; a link (an hour, once) only to an existing CX user.
+
+    Django's ``PasswordResetView`` would send the mail in the request; here it is a row first
+    and sent after the response (``password_reset_request``), so the answer waits for no mail
+    server and a mail server outage delays the link, never loses it.
+    """
 
     form_class = forms.CloudPasswordResetForm
     template_name = "cloud/password_reset.html"
-    email_template_name = "cloud/mail/password_reset.txt"
-    subject_template_name = "cloud/mail/password_reset_subject.txt"
-    token_generator = password_reset_token
     success_url = reverse_lazy("cloud:password_reset_done")
 
     def form_valid(self, form):
@@ -48,12 +48,8 @@ class PasswordReset(LinkLifetimeMixin, auth_views.PasswordResetView):
             response = self.form_invalid(form)
             response.status_code = 429
             return response
-        # Links start from SITE_URL, never from the request's Host header.
-        self.extra_email_context = {
-            "site_url": settings.SITE_URL,
-            "valid_for": reset_link_lifetime(),
-        }
-        return super().form_valid(form)
+        password_reset_request(email=form.cleaned_data["email"], language=get_language())
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetDone(LinkLifetimeMixin, auth_views.PasswordResetDoneView):

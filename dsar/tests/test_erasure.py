@@ -19,7 +19,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from cloud.models import Account, Invitation, Receipt, Role
+from cloud import models as cloud_models
+from cloud.models import Account, Invitation, OutgoingMail, Receipt, Role
 from cloud.tests.factories import make_member, make_organisation, make_receipt
 from consent.models import ConsentAction, ConsentReceipt
 from contact.models import Inquiry, Kind, MailState
@@ -100,12 +101,20 @@ def _contact_and_training(address: str) -> None:
 
 
 def _cloud_member(address: str) -> None:
-    # The person's account also signs in to OPTIGEM CX: membership, a receipt, an invitation.
+    # The person's account also signs in to OPTIGEM CX: membership, a receipt (its approval
+    # mailed), an invitation.
     user = get_user_model().objects.get(email__iexact=address)
     Account.objects.create(user=user, name="Erika Mustermann")
     organisation = make_organisation()
     membership = make_member(organisation=organisation, user=user)
-    make_receipt(membership=membership)
+    receipt = make_receipt(membership=membership)
+    OutgoingMail.objects.create(
+        kind=cloud_models.MailKind.RECEIPT_APPROVED,
+        recipient=address.upper(),
+        receipt=receipt,
+        state=cloud_models.MailState.SENT,
+        settled_at=timezone.now(),
+    )
     Invitation.all_tenants.create(
         organisation=organisation,
         email=address,
@@ -164,6 +173,7 @@ SCENARIO: dict[str, Callable[[str], None]] = {
     "cloud.Membership": lambda address: None,  # made with the account
     "cloud.Receipt": lambda address: None,
     "cloud.Invitation": lambda address: None,
+    "cloud.OutgoingMail": lambda address: None,
     "privacy.AuditEntry": _audit_entries,
     "accounts.TOTPDevice": _second_factor,
     # Django's own records (accounts/privacy.py): none in this scenario.
@@ -203,6 +213,8 @@ def test_erasure_leaves_the_address_only_in_the_open_request(scenario):
     assert not get_user_model().objects.filter(email__iexact=ADDRESS).exists()
     assert not Receipt.all_tenants.filter(submitter_email__iexact=ADDRESS).exists()
     assert not Invitation.all_tenants.exists()
+    assert report.erased["cloud.OutgoingMail"] == 1
+    assert not OutgoingMail.objects.exists()
     assert report.erased["dsar.Restriction"] == 1
     assert report.erased["contact.Inquiry"] == 2
     assert report.erased["newsletter.Subscriber"] == 1
