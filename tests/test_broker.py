@@ -79,6 +79,8 @@ def test_worker_survives_a_redis_restart_and_runs_every_task_once(redis_server, 
         for n in range(TASKS):
             producer.send_task("broker_test.record", args=[n, 3.0])
         producer.close()
+        # Both processes busy: with CELERY_WORKER_PREFETCH_MULTIPLIER 1 the consumer has no
+        # read outstanding, so Redis stops with four tasks in its queue and two in flight.
         assert wait_until(lambda: log_path.read_text().count("received") >= 2, 30)
 
         redis_server.stop()

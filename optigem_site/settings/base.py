@@ -141,6 +141,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_TASK_TIME_LIMIT = 5 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 4 * 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One message per process at a time: with acks_late tasks of seconds to minutes, prefetching
+# more only moves messages out of the queue into the worker's memory, where a broker outage
+# strands them until the visibility timeout (tests/test_broker.py).
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = beat_schedule(
     deletion_hour=env.int("DELETION_RUN_HOUR", default=3),
