@@ -105,3 +105,30 @@ def test_an_abandoned_enrolment_is_removed_after_a_day():
     deletion_run(rules=[_rule("accounts-pending-second-factor")])
     assert list(TOTPDevice.objects.values_list("pk", flat=True)) == [confirmed.pk]
     assert not TOTPDevice.objects.filter(pk=pending.pk).exists()
+
+
+def test_admin_history_is_found_by_the_addresses_its_texts_name(postgres):
+    """The index of addresses (migration 0003) knows an address wherever a text names it, in
+    any case, and not inside a longer address."""
+    staff = get_user_model().objects.create_user(username="mitarbeiterin", is_staff=True)
+    texts = {
+        "Erika Mustermann <Erika.M+Info@Example.ORG>": True,
+        "Anfrage von erika.m+info@example.org.": True,
+        "(erika.m+info@example.org)": True,
+        "frau.erika.m+info@example.org": False,
+        "erika.m+info@example.org.uk": False,
+        "Erika Mustermann": False,
+    }
+    for text in texts:
+        LogEntry.objects.create(
+            user=staff, action_flag=CHANGE, object_repr=text, change_message="[]"
+        )
+    LogEntry.objects.create(
+        user=staff,
+        action_flag=CHANGE,
+        object_repr="Anfrage Nr. 7",
+        change_message='[{"changed": {"fields": ["erika.m+info@example.org"]}}]',
+    )
+    found = registry.holders["admin.LogEntry"].rows_for(" erika.M+info@example.org ")
+    expected = {text for text, names in texts.items() if names} | {"Anfrage Nr. 7"}
+    assert set(found.values_list("object_repr", flat=True)) == expected

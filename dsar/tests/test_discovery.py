@@ -128,8 +128,8 @@ PRICED_OUT = ("enable_seqscan", "enable_indexscan", "enable_indexonlyscan")
 
 
 def test_every_query_of_discovery_finds_its_rows_through_an_index(postgres):
-    """A condition no index can serve (an OR across a join, a substring without a trigram
-    index) leaves PostgreSQL no way but to read the whole table, as in bench/dsar.py."""
+    """A condition no index can serve (an OR across a join, a substring search of a text)
+    leaves PostgreSQL no way but to read the whole table, as in bench/dsar.py."""
     _more_rows(_person(), copies=2)
     address = normalise_email(ADDRESS)
     test_only = Path(settings.BASE_DIR) / "tests"
@@ -147,4 +147,4 @@ def test_every_query_of_discovery_finds_its_rows_through_an_index(postgres):
                 (plans,) = cursor.fetchone()
                 read_in_full[holder.model] = full_reads(plans[0]["Plan"])
     assert {holder: reads for holder, reads in read_in_full.items() if reads} == {}
-    assert "admin.LogEntry" in read_in_full  # the holder whose texts need trigram indexes
+    assert "admin.LogEntry" in read_in_full  # the holder whose texts need the address index
