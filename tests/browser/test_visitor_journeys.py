@@ -161,6 +161,19 @@ def _look(page, name: str) -> None:
     )
 
 
+def _in_view(page, locator) -> bool:
+    """Whether the element is wholly inside the window and not covered at its centre."""
+    return locator.evaluate(
+        """(el) => {
+          const box = el.getBoundingClientRect();
+          const inside = box.top >= 0 && box.left >= 0 && box.bottom <= window.innerHeight
+            && box.right <= window.innerWidth;
+          const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+          return inside && (hit === el || el.contains(hit));
+        }"""
+    )
+
+
 def _heading(page) -> str:
     return page.locator("main h1").inner_text()
 
@@ -330,6 +343,9 @@ def test_consent_decision_then_withdrawal_on_the_settings_page(page, matomo, dec
         banner.get_by_role("button", name=text["settings"]).click()
         switch = banner.get_by_role("switch", name=text["statistics"])
         switch.check()
+        # All three choices stay in view, however tall the dialog has grown.
+        for label in (text["accept"], text["necessary"], text["settings"]):
+            assert _in_view(page, banner.get_by_role("button", name=label)), label
         _look(page, "consent-banner-settings")
         banner.get_by_role("button", name=text["save choice"]).click()
     else:
