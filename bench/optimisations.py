@@ -260,6 +260,7 @@ SUPPRESSED_SQL = (
 
 
 def suppressed_raw(hashed: str) -> bool:
+    """newsletter/suppression.py at 889bfa2"""
     scopes = covering_scopes("newsletter")
     with connection.cursor() as cursor:
         cursor.execute(SUPPRESSED_SQL, [hashed, scopes[0], scopes[-1]])
@@ -267,6 +268,7 @@ def suppressed_raw(hashed: str) -> bool:
 
 
 def suppressed_orm(hashed: str) -> bool:
+    """Suppression.objects.filter(...).exists()"""
     return Suppression.objects.filter(
         address_hash=hashed, scope__in=covering_scopes("newsletter")
     ).exists()
@@ -285,30 +287,32 @@ def suppression_build(count: int) -> None:
         cursor.execute(f"ANALYZE {Suppression._meta.db_table}")
 
 
-def bench_suppression(args, path: Callable[[], tuple[float, float]]) -> Case:
-    # One check in ten finds an entry (of any scope), the rest are addresses never blocked.
-    entries = Suppression.objects.filter(reference=MARKER).values_list("address_hash", flat=True)
-    hits = iter(entries.order_by("?")[: args.checks // 10 + 1])
-    hashes = [next(hits) if n % 10 == 0 else secrets.token_hex(32) for n in range(args.checks)]
-    if [suppressed_raw(h) for h in hashes[:500]] != [suppressed_orm(h) for h in hashes[:500]]:
-        raise SystemExit("the raw and the ORM suppression check disagree")
+def lookup_case(
+    args, path, title: str, raw: Callable[[str], bool], orm: Callable[[str], bool], stored
+) -> Case:
+    """A guard's check, raw SQL (A) against the ORM (B): one check in ten finds one of the
+    ``stored`` keys, the rest are keys never stored."""
+    hits = iter(stored.order_by("?")[: args.checks // 10 + 1])
+    keys = [next(hits) if n % 10 == 0 else secrets.token_hex(32) for n in range(args.checks)]
+    if [raw(k) for k in keys[:500]] != [orm(k) for k in keys[:500]]:
+        raise SystemExit(f"the raw and the ORM check disagree: {title}")
     case = Case(
-        f"1. newsletter suppression check ({args.suppressions:,} entries, "
-        f"{args.checks:,} checks a round, 10 % hits)",
-        "raw SQL (as in newsletter/suppression.py at 889bfa2)",
-        "Suppression.objects.filter(...).exists()",
+        f"{title}, {args.checks:,} checks a round, 10 % hits)",
+        f"raw SQL (as in {raw.__doc__})",
+        orm.__doc__ or "",
         "check",
         "a newsletter message (deliveries_send)",
         cpu=True,
     )
-    interleaved(
-        case,
-        args.rounds,
-        lambda: per_op(suppressed_raw, hashes),
-        lambda: per_op(suppressed_orm, hashes),
-        path,
-    )
+    interleaved(case, args.rounds, lambda: per_op(raw, keys), lambda: per_op(orm, keys), path)
     return case
+
+
+def bench_suppression(args, path: Callable[[], tuple[float, float]]) -> Case:
+    # The hits are entries of any scope.
+    entries = Suppression.objects.filter(reference=MARKER).values_list("address_hash", flat=True)
+    title = f"1. newsletter suppression check ({args.suppressions:,} entries"
+    return lookup_case(args, path, title, suppressed_raw, suppressed_orm, entries)
 
 
 # 6. Restriction guard -------------------------------------------------------------------------
@@ -317,12 +321,14 @@ RESTRICTION_MARKER = datetime(2001, 1, 1, tzinfo=UTC)  # no real restriction is 
 
 
 def restricted_raw(digest: str) -> bool:
+    """dsar/privacy.py"""
     with connection.cursor() as cursor:
         cursor.execute(RESTRICTED_SQL, [digest])
         return cursor.fetchone() is not None
 
 
 def restricted_orm(digest: str) -> bool:
+    """Restriction.objects.active().filter(...).exists()"""
     return Restriction.objects.active().filter(email_digest=digest).exists()
 
 
@@ -341,27 +347,8 @@ def restriction_build(count: int) -> None:
 
 def bench_restriction(args, path: Callable[[], tuple[float, float]]) -> Case:
     active = Restriction.objects.active().values_list("email_digest", flat=True)
-    hits = iter(active.order_by("?")[: args.checks // 10 + 1])
-    digests = [next(hits) if n % 10 == 0 else secrets.token_hex(32) for n in range(args.checks)]
-    if [restricted_raw(d) for d in digests[:500]] != [restricted_orm(d) for d in digests[:500]]:
-        raise SystemExit("the raw and the ORM restriction check disagree")
-    case = Case(
-        f"6. restriction mail guard ({args.restrictions:,} restrictions, "
-        f"{args.checks:,} checks a round, 10 % hits)",
-        "raw SQL (as in dsar/privacy.py)",
-        "Restriction.objects.active().filter(...).exists()",
-        "check",
-        "a newsletter message (deliveries_send)",
-        cpu=True,
-    )
-    interleaved(
-        case,
-        args.rounds,
-        lambda: per_op(restricted_raw, digests),
-        lambda: per_op(restricted_orm, digests),
-        path,
-    )
-    return case
+    title = f"6. restriction mail guard ({args.restrictions:,} restrictions"
+    return lookup_case(args, path, title, restricted_raw, restricted_orm, active)
 
 
 # 2. Mark-sent ----------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ broker or SMTP outage delays a mail but never loses it.
 
 import logging
 import smtplib
-import uuid
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -15,12 +14,12 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from privacy.claims import lease_claim
 from privacy.publish import publish_once
 from privacy.registry import MailKind, registry
 
@@ -320,14 +319,14 @@ def _deliver(message: EmailMessage, *, label: str) -> str | None:
 def _mail_claim(*, inquiry_id: int, now: datetime) -> str | None:
     """Claim the request's unsent mails for this worker (one UPDATE, no lock kept); None when
     another worker holds a fresh claim or nothing is unsent."""
-    claim = uuid.uuid4().hex
-    taken = (
-        Inquiry.objects.with_unsent_mail()
-        .filter(pk=inquiry_id)
-        .filter(Q(mail_claimed_at__isnull=True) | Q(mail_claimed_at__lte=now - MAIL_CLAIM_LEASE))
-        .update(mail_claim=claim, mail_claimed_at=now)
+    return lease_claim(
+        Inquiry.objects.with_unsent_mail(),
+        pk=inquiry_id,
+        now=now,
+        lease=MAIL_CLAIM_LEASE,
+        claim_field="mail_claim",
+        at_field="mail_claimed_at",
     )
-    return claim if taken else None
 
 
 def inquiry_send_mails(*, inquiry_id: int, now: datetime | None = None) -> list[str]:

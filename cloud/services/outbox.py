@@ -15,14 +15,14 @@ address a registry guard blocks is settled ``blocked`` with the guard's key, nev
 
 import logging
 import smtplib
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone, translation
 
+from privacy.claims import lease_claim
 from privacy.registry import MailKind as GuardKind
 from privacy.registry import registry
 
@@ -52,14 +52,7 @@ RENDERERS: dict[str, Callable[..., Letter | None]] = {
 def _claim(*, mail_id: int, now: datetime) -> str | None:
     """Claim an unsent mail for this worker (one UPDATE, no lock kept); None when it is
     settled or another worker holds a fresh claim."""
-    claim = uuid.uuid4().hex
-    taken = (
-        OutgoingMail.objects.unsent()
-        .filter(pk=mail_id)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lte=now - MAIL_CLAIM_LEASE))
-        .update(claim=claim, claimed_at=now)
-    )
-    return claim if taken else None
+    return lease_claim(OutgoingMail.objects.unsent(), pk=mail_id, now=now, lease=MAIL_CLAIM_LEASE)
 
 
 def _deliver(mail: OutgoingMail, *, now: datetime) -> tuple[str, str]:

@@ -17,8 +17,11 @@ NEW_PASSWORD = "Neues-Passwort-fuer-Belege-2026"
 
 
 def reset_link(data: bytes) -> str:
-    body = BytesParser(policy=policy.default).parsebytes(data).get_body(("plain",)).get_content()
-    return re.search(r"https?://\S+/cx/passwort-vergessen/\S+/\S+/", body).group(0)
+    part = BytesParser(policy=policy.default).parsebytes(data).get_body(("plain",))
+    assert part is not None, "the mail has no text part"
+    found = re.search(r"https?://\S+/cx/passwort-vergessen/\S+/\S+/", part.get_content())
+    assert found is not None, "the mail has no reset link"
+    return found.group(0)
 
 
 @pytest.mark.parametrize("width", [390, 1280])
