@@ -455,6 +455,7 @@ class MailState(models.TextChoices):
     SENT = "sent", _("versendet")
     BLOCKED = "blocked", _("nicht versendet (E-Mail-Sperre)")
     OBSOLETE = "obsolete", _("nicht versendet (nicht mehr zutreffend)")
+    REFUSED = "refused", _("nicht versendet (vom Mailserver abgelehnt)")
 
 
 class OutgoingMailQuerySet(models.QuerySet):

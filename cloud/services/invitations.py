@@ -80,13 +80,19 @@ def invitation_mail(mail: OutgoingMail, *, now: datetime) -> Letter | None:
     )
 
 
+# What Invitation.blocked_by says when the mail server refused the address for good.
+REFUSED_BY = "mail-server"
+
+
 def invitation_mail_settled(
     *, invitation_id: int, state: str, blocked_by: str, now: datetime
 ) -> None:
-    """Show on the members page whether the invitation went out or an address block kept it."""
-    if state in (MailState.SENT, MailState.BLOCKED):
+    """Show on the members page whether the invitation went out, an address block kept it, or
+    the mail server refused the address (``REFUSED_BY``: a typing error, most likely)."""
+    if state in (MailState.SENT, MailState.BLOCKED, MailState.REFUSED):
         Invitation.all_tenants.filter(pk=invitation_id).update(
-            sent_at=now if state == MailState.SENT else None, blocked_by=blocked_by
+            sent_at=now if state == MailState.SENT else None,
+            blocked_by=REFUSED_BY if state == MailState.REFUSED else blocked_by,
         )
 
 

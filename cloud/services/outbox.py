@@ -55,6 +55,17 @@ def _claim(*, mail_id: int, now: datetime) -> str | None:
     return lease_claim(OutgoingMail.objects.unsent(), pk=mail_id, now=now, lease=MAIL_CLAIM_LEASE)
 
 
+def _permanent_refusal(exc: BaseException) -> int | None:
+    """The server's 5xx code when it refused the sender, the recipient or the message for good;
+    None for a temporary (4xx) answer or a connection that failed."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _reply in exc.recipients.values()]
+        return max(codes) if codes and min(codes) >= 500 else None
+    if isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600:
+        return exc.smtp_code
+    return None
+
+
 def _deliver(mail: OutgoingMail, *, now: datetime) -> tuple[str, str]:
     """Send one claimed mail: the state and guard key to settle it with, or UNSENT when the
     mail server did not take it (the sweep tries again)."""
@@ -71,6 +82,11 @@ def _deliver(mail: OutgoingMail, *, now: datetime) -> tuple[str, str]:
     try:
         accepted = message.send()
     except (smtplib.SMTPException, OSError) as exc:
+        if code := _permanent_refusal(exc):
+            # A 5xx answer (no such mailbox, a policy refusal) will not change by trying again
+            # every minute: the mail is settled as refused, with the server's code.
+            logger.warning("cloud.mail.refused mail=%s kind=%s code=%s", mail.pk, mail.kind, code)
+            return MailState.REFUSED, f"smtp {code}"
         logger.warning(
             "cloud.mail.failed mail=%s kind=%s: %s", mail.pk, mail.kind, type(exc).__name__
         )

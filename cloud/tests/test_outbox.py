@@ -321,3 +321,36 @@ def test_an_invitation_accepted_or_withdrawn_before_its_mail_went_out_is_not_sen
 def test_the_beat_schedule_runs_the_sweep(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["cloud-send-unsent-mails"]
     assert entry["task"] == send_unsent_mails.name
+
+
+def test_a_mail_the_server_refuses_for_good_is_settled_refused_and_not_tried_again(
+    client, smtp_sink, django_capture_on_commit_callbacks
+):
+    first, second = make_user(), make_user()
+    with django_capture_on_commit_callbacks(execute=False):
+        _ask(client, first.email)
+        _ask(client, second.email)
+    smtp_sink.refusals.append("550 5.1.1 Postfach unbekannt")
+    assert outgoing_mails_send_unsent() == 1  # the refusal does not stop the run
+    refused = OutgoingMail.objects.get(user=first)
+    assert (refused.state, refused.blocked_by) == (MailState.REFUSED, "smtp 550")
+    assert refused.settled_at is not None
+    assert outgoing_mails_send_unsent() == 0
+    assert [rcpts for _sender, rcpts, _data in smtp_sink.received] == [[second.email]]
+
+
+def test_an_invitation_the_server_refused_says_so_on_the_members_page(
+    client, smtp_sink, django_capture_on_commit_callbacks
+):
+    org = make_organisation()
+    admin = make_member(organisation=org, role=Role.MAIN_ADMIN)
+    sign_in(client, admin.user)
+    members = reverse("cloud:members", kwargs={"org": org.slug})
+    smtp_sink.refusals.append("550 5.1.1 Postfach unbekannt")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(members, {"email": "tippfehler@example.org", "role": Role.SUBMITTER})
+    assert OutgoingMail.objects.get().state == MailState.REFUSED
+    page = client.get(members).content.decode()
+    assert "tippfehler@example.org" in page
+    assert "der Mailserver hat die Adresse abgelehnt" in page
+    assert "für E-Mails gesperrt" not in page
