@@ -390,7 +390,15 @@ class SubscriberAdmin(WrittenUnsubscriptionMixin, AuditedModelAdmin):
 class CustomerForm(forms.ModelForm):
     class Meta:
         model = Customer
-        fields = ["name", "email", "organisation", "relationship", "source"]
+        fields = [
+            "name",
+            "email",
+            "organisation",
+            "relationship",
+            "source",
+            "consent_on",
+            "consent_evidence",
+        ]
 
     def clean_email(self):
         email = self.cleaned_data["email"]

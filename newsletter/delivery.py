@@ -35,6 +35,7 @@ from privacy.registry import MailKind
 
 from .compose import Rendered
 from .models import (
+    PROSPECT_WITHOUT_CONSENT,
     Customer,
     Delivery,
     DeliveryStatus,
@@ -64,7 +65,8 @@ def recipient_rows(mailing: Mailing):
     excluded = suppressed_hashes(mailing.scope)
     if mailing.kind == MailingKind.NEWSLETTER:
         return Subscriber.objects.confirmed().exclude(address_hash__in=excluded)
-    rows = Customer.objects.exclude(address_hash__in=excluded)
+    # A prospect without recorded consent gets no customer mail (§ 7 Abs. 2 UWG).
+    rows = Customer.objects.exclude(address_hash__in=excluded).exclude(PROSPECT_WITHOUT_CONSENT)
     return rows.filter(relationship=mailing.relationship) if mailing.relationship else rows
 
 

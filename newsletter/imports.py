@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from privacy.digests import address_digest, normalise_email
@@ -21,7 +24,15 @@ from privacy.digests import address_digest, normalise_email
 from .models import Customer, Relationship
 from .suppression import suppressed_hashes
 
-COLUMNS = ("name", "email", "organisation", "relationship", "source")
+COLUMNS = (
+    "name",
+    "email",
+    "organisation",
+    "relationship",
+    "source",
+    "consent_on",
+    "consent_evidence",
+)
 HEADER_ALIASES = {
     "name": "name",
     "e-mail": "email",
@@ -36,6 +47,13 @@ HEADER_ALIASES = {
     "source": "source",
     "quelle": "source",
     "herkunft": "source",
+    "consent_on": "consent_on",
+    "einwilligung_am": "consent_on",
+    "einwilligung am": "consent_on",
+    "einwilligung vom": "consent_on",
+    "consent_evidence": "consent_evidence",
+    "nachweis": "consent_evidence",
+    "nachweis der einwilligung": "consent_evidence",
 }
 RELATIONSHIP_ALIASES = {
     "customer": Relationship.CUSTOMER,
@@ -90,6 +108,21 @@ def _reader(text: str) -> csv.DictReader:
     return reader
 
 
+GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+
+
+def _date(text: str) -> date | None:
+    """A date written TT.MM.JJJJ or JJJJ-MM-TT, or None."""
+    german = GERMAN_DATE.fullmatch(text)
+    try:
+        if german:
+            day, month, year = (int(part) for part in german.groups())
+            return date(year, month, day)
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 def _clean(raw: dict, *, default_source: str, default_relationship: str) -> tuple[dict, str]:
     values = {c: (raw.get(c) or "").strip() for c in COLUMNS}
     if None in raw:
@@ -109,7 +142,21 @@ def _clean(raw: dict, *, default_source: str, default_relationship: str) -> tupl
     values["source"] = values["source"] or default_source
     if not values["source"]:
         return values, _("Die Herkunft der Daten fehlt (Spalte source oder Feld im Formular).")
-    for name, limit in (("name", 150), ("organisation", 200), ("source", 200)):
+    if values["consent_on"]:
+        consent_on = _date(values["consent_on"])
+        if consent_on is None:
+            return values, _(
+                "„%(value)s“ ist kein Datum der Einwilligung (TT.MM.JJJJ oder JJJJ-MM-TT)."
+            ) % {"value": values["consent_on"]}
+        if consent_on > timezone.localdate():
+            return values, _("Das Datum der Einwilligung liegt in der Zukunft.")
+        values["consent_on"] = consent_on.isoformat()
+    for name, limit in (
+        ("name", 150),
+        ("organisation", 200),
+        ("source", 200),
+        ("consent_evidence", 200),
+    ):
         if len(values[name]) > limit:
             return values, _("Das Feld %(field)s ist länger als %(limit)s Zeichen.") % {
                 "field": name,
@@ -117,6 +164,21 @@ def _clean(raw: dict, *, default_source: str, default_relationship: str) -> tupl
             }
     values["email"] = normalise_email(values["email"])
     return values, ""
+
+
+def _prospect_without_consent(values: dict) -> str:
+    """Why a prospect's line cannot be imported without proof of consent; "" if it can (the
+    line names both, or the address already has both and the line leaves them blank)."""
+    known = Customer.objects.filter(email=values["email"]).values("consent_on", "consent_evidence")
+    stored = known.first() or {}
+    has_date = values["consent_on"] or stored.get("consent_on")
+    has_evidence = values["consent_evidence"] or stored.get("consent_evidence")
+    if has_date and has_evidence:
+        return ""
+    return _(
+        "Interessent ohne Einwilligung: Datum (Spalte consent_on) und Nachweis "
+        "(consent_evidence) fehlen; ohne Einwilligung keine Kundenmail."
+    )
 
 
 def customers_import(
@@ -143,11 +205,14 @@ def customers_import(
                 problem = _("Die Adresse steht weiter oben schon in der Datei.")
             if not problem and address_digest(values["email"]) in blocked:
                 problem = _("Für diese Adresse besteht eine E-Mail-Sperre; nicht importiert.")
+            if not problem and values["relationship"] == Relationship.PROSPECT:
+                problem = _prospect_without_consent(values)
             if problem:
                 report.rejected.append(Rejected(line, values, problem))
                 continue
             seen.add(values["email"])
-            fields = {k: values[k] for k in ("name", "organisation", "relationship", "source")}
+            fields = {k: values[k] for k in COLUMNS if k != "email"}
+            fields["consent_on"] = fields["consent_on"] or None
             _customer, created = Customer.objects.update_or_create(
                 email=values["email"],
                 defaults={k: v for k, v in fields.items() if v},  # blanks never erase data

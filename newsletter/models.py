@@ -4,8 +4,10 @@ import hashlib
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy.digests import address_digest, normalise_email
@@ -181,6 +183,16 @@ class Relationship(models.TextChoices):
     PROSPECT = "prospect", _("Interessent")
 
 
+PROSPECT_CONSENT_MISSING = _(
+    "Für Interessenten sind Datum und Nachweis der Einwilligung nötig: ohne Einwilligung "
+    "erhalten sie keine Kundenmails."
+)
+# Prospects without recorded consent (entered before it was recorded): no customer mail.
+PROSPECT_WITHOUT_CONSENT = models.Q(relationship=Relationship.PROSPECT) & (
+    models.Q(consent_on__isnull=True) | models.Q(consent_evidence="")
+)
+
+
 class Customer(models.Model):
     """A customer or prospect with a close relationship, who receives customer mails (§2.4)."""
 
@@ -192,6 +204,20 @@ class Customer(models.Model):
         _("Beziehung"), max_length=16, choices=Relationship.choices, default=Relationship.CUSTOMER
     )
     source = models.CharField(_("Herkunft der Daten"), max_length=200)
+    # A prospect gets customer mails only with consent (§ 7 Abs. 2 UWG; the footer says so):
+    # when and how it was given is kept as the proof.
+    consent_on = models.DateField(
+        _("Einwilligung vom"),
+        null=True,
+        blank=True,
+        help_text=_("Nur für Interessenten: ohne Einwilligung erhalten sie keine Kundenmails."),
+    )
+    consent_evidence = models.CharField(
+        _("Nachweis der Einwilligung"),
+        max_length=200,
+        blank=True,
+        help_text=_("Wie und wo eingewilligt wurde, z. B. „Messe, unterschriebenes Formular“."),
+    )
     created_at = models.DateTimeField(_("angelegt"), auto_now_add=True)
     updated_at = models.DateTimeField(_("geändert"), auto_now=True)
 
@@ -214,6 +240,18 @@ class Customer(models.Model):
         self.email = normalise_email(self.email)
         self.address_hash = address_digest(self.email)
         super().save(*args, **kwargs)
+
+    def clean(self):
+        errors = {}
+        if self.relationship == Relationship.PROSPECT:
+            if not self.consent_on:
+                errors["consent_on"] = PROSPECT_CONSENT_MISSING
+            if not self.consent_evidence:
+                errors["consent_evidence"] = PROSPECT_CONSENT_MISSING
+        if self.consent_on and self.consent_on > timezone.localdate():
+            errors["consent_on"] = _("Das Datum liegt in der Zukunft.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class MailingKind(models.TextChoices):

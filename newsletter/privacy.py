@@ -227,6 +227,8 @@ registry.register(
             "organisation",
             "relationship",
             "source",
+            "consent_on",
+            "consent_evidence",
             "created_at",
             "updated_at",
         ),

@@ -1,5 +1,6 @@
 """Factories for the newsletter tests."""
 
+import datetime
 from importlib import import_module
 
 from django.apps import apps
@@ -41,6 +42,9 @@ def subscriber(
 
 def customer(email: str = "kunde@example.org", **fields) -> Customer:
     values = {"name": "Kunde", "organisation": "Verein e. V.", "source": "Test", **fields}
+    if values.get("relationship") == "prospect":  # a prospect is mailed only with consent
+        values.setdefault("consent_on", datetime.date(2026, 1, 15))
+        values.setdefault("consent_evidence", "Test")
     return Customer.objects.create(email=email, **values)
 
 
