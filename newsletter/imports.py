@@ -169,10 +169,9 @@ def _clean(raw: dict, *, default_source: str, default_relationship: str) -> tupl
 def _prospect_without_consent(values: dict) -> str:
     """Why a prospect's line cannot be imported without proof of consent; "" if it can (the
     line names both, or the address already has both and the line leaves them blank)."""
-    known = Customer.objects.filter(email=values["email"]).values("consent_on", "consent_evidence")
-    stored: dict = known.first() or {}
-    has_date = values["consent_on"] or stored.get("consent_on")
-    has_evidence = values["consent_evidence"] or stored.get("consent_evidence")
+    stored = Customer.objects.filter(email=values["email"]).first()
+    has_date = values["consent_on"] or (stored is not None and stored.consent_on)
+    has_evidence = values["consent_evidence"] or (stored is not None and stored.consent_evidence)
     if has_date and has_evidence:
         return ""
     return _(
