@@ -115,3 +115,37 @@ def test_marketing_writes_previews_tests_and_sends_in_both_languages_and_records
     from newsletter.models import Subscriber
 
     assert Subscriber.objects.get(email="brief@example.org").status == "unsubscribed"
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_marketing_enters_a_prospect_with_the_proof_of_consent(chromium, live_server, width):
+    """Without the date and proof of consent the form says why in German and keeps what was
+    typed; with them the prospect is saved."""
+    from newsletter.models import Customer
+    from tests.browser.helpers import check_admin_page, staff_page
+
+    context, page, _user = staff_page(chromium, live_server, "mia", "Marketing", PASSWORD, width)
+    try:
+        page.goto(f"{live_server.url}/admin/newsletter/customer/add/")
+        page.fill("input[name=name]", "Paula Probst")
+        page.fill("input[name=email]", "paula@example.org")
+        page.select_option("select[name=relationship]", "prospect")
+        page.fill("input[name=source]", "Messe Dortmund")
+        page.locator("input[name=_save]").click()
+        page.locator(".errorlist").first.wait_for()
+        errors = page.locator(".errorlist").all_inner_texts()
+        assert any("Datum und Nachweis der Einwilligung" in text for text in errors), errors
+        assert page.input_value("input[name=email]") == "paula@example.org"
+        check_admin_page(page, "marketing-prospect-consent-missing", width)
+        page.fill("input[name=consent_on]", "02.11.2026")
+        page.fill("input[name=consent_evidence]", "Formular am Messestand, unterschrieben")
+        page.locator("input[name=_save]").click()
+        page.wait_for_url(f"{live_server.url}/admin/newsletter/customer/")
+        check_admin_page(page, "marketing-prospect-saved", width)
+    finally:
+        context.close()
+    prospect = Customer.objects.get()
+    assert (prospect.consent_on.isoformat(), prospect.consent_evidence) == (
+        "2026-11-02",
+        "Formular am Messestand, unterschrieben",
+    )
