@@ -186,6 +186,13 @@ def test_the_file_stays_when_the_iban_is_wrong_and_amounts_read_german(
         assert page.get_by_role("button", name="Erneut senden").is_visible()
         page.screenshot(path=str(shots / f"cloud-members-invitations-{width}.png"), full_page=True)
         fits(page)
+        # Every control of the members table is wholly in the window, none scrolled away.
+        outside = page.evaluate(
+            """() => [...document.querySelectorAll('main table select, main table button')]
+                 .filter((el) => el.getBoundingClientRect().right > window.innerWidth)
+                 .map((el) => el.textContent.trim() || el.name)"""
+        )
+        assert outside == [], f"controls outside the window at {width} px: {outside}"
         page.get_by_role("button", name="Zurückziehen").click()
         assert "Die Einladung an neu@example.org wurde zurückgezogen." in page.content()
     finally:
