@@ -123,7 +123,7 @@ def _date(text: str) -> date | None:
         return None
 
 
-def _clean(raw: dict, *, default_source: str, default_relationship: str) -> tuple[dict, str]:
+def _clean(raw: dict, *, default_source: str) -> tuple[dict, str]:
     values = {c: (raw.get(c) or "").strip() for c in COLUMNS}
     if None in raw:
         return values, _("Zu viele Spalten in dieser Zeile.")
@@ -133,8 +133,10 @@ def _clean(raw: dict, *, default_source: str, default_relationship: str) -> tupl
         validate_email(values["email"])
     except ValidationError:
         return values, _("„%(email)s“ ist keine gültige E-Mail-Adresse.") % values
-    relationship = values["relationship"].lower() or default_relationship
-    if relationship not in RELATIONSHIP_ALIASES and relationship not in Relationship.values:
+    # A blank relationship stays blank here: it is the stored one for a known address and the
+    # form's default only for a new one (blanks never overwrite data).
+    relationship = values["relationship"].lower()
+    if relationship and relationship not in (*RELATIONSHIP_ALIASES, *Relationship.values):
         return values, _(
             "Beziehung „%(value)s“ unbekannt: erlaubt sind Kunde oder Interessent."
         ) % {"value": values["relationship"]}
@@ -166,10 +168,9 @@ def _clean(raw: dict, *, default_source: str, default_relationship: str) -> tupl
     return values, ""
 
 
-def _prospect_without_consent(values: dict) -> str:
+def _prospect_without_consent(values: dict, stored: Customer | None) -> str:
     """Why a prospect's line cannot be imported without proof of consent; "" if it can (the
     line names both, or the address already has both and the line leaves them blank)."""
-    stored = Customer.objects.filter(email=values["email"]).first()
     has_date = values["consent_on"] or (stored is not None and stored.consent_on)
     has_evidence = values["consent_evidence"] or (stored is not None and stored.consent_evidence)
     if has_date and has_evidence:
@@ -197,20 +198,23 @@ def customers_import(
     with transaction.atomic():
         for raw in reader:
             line = reader.line_num
-            values, problem = _clean(
-                raw, default_source=default_source, default_relationship=default_relationship
-            )
+            values, problem = _clean(raw, default_source=default_source)
             if not problem and values["email"] in seen:
                 problem = _("Die Adresse steht weiter oben schon in der Datei.")
             if not problem and address_digest(values["email"]) in blocked:
                 problem = _("Für diese Adresse besteht eine E-Mail-Sperre; nicht importiert.")
-            if not problem and values["relationship"] == Relationship.PROSPECT:
-                problem = _prospect_without_consent(values)
+            stored = None if problem else Customer.objects.filter(email=values["email"]).first()
+            relationship = values["relationship"] or (
+                stored.relationship if stored else default_relationship
+            )
+            if not problem and relationship == Relationship.PROSPECT:
+                problem = _prospect_without_consent(values, stored)
             if problem:
                 report.rejected.append(Rejected(line, values, problem))
                 continue
             seen.add(values["email"])
             fields = {k: values[k] for k in COLUMNS if k != "email"}
+            fields["relationship"] = relationship
             fields["consent_on"] = fields["consent_on"] or None
             _customer, created = Customer.objects.update_or_create(
                 email=values["email"],

@@ -56,12 +56,14 @@ def _claim(*, mail_id: int, now: datetime) -> str | None:
 
 
 def _permanent_refusal(exc: BaseException) -> int | None:
-    """The server's 5xx code when it refused the sender, the recipient or the message for good;
-    None for a temporary (4xx) answer or a connection that failed."""
+    """The server's 5xx code when it refused this recipient or this message for good; None
+    for anything that trying again can mend: a 4xx answer, a connection that failed, and a
+    refusal of our own login, sender or greeting (535, a 5xx to MAIL FROM or HELO: the site's
+    configuration, which is the same for every mail and will be put right)."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _reply in exc.recipients.values()]
         return max(codes) if codes and min(codes) >= 500 else None
-    if isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600:
+    if isinstance(exc, smtplib.SMTPDataError) and 500 <= exc.smtp_code < 600:
         return exc.smtp_code
     return None
 

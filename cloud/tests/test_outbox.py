@@ -4,6 +4,7 @@ mail goes out twice. Through HTTP with the real SMTP sink."""
 
 import datetime
 import re
+import smtplib
 from collections import Counter
 from http import HTTPStatus
 
@@ -354,3 +355,23 @@ def test_an_invitation_the_server_refused_says_so_on_the_members_page(
     assert "tippfehler@example.org" in page
     assert "der Mailserver hat die Adresse abgelehnt" in page
     assert "für E-Mails gesperrt" not in page
+
+
+@pytest.mark.parametrize(
+    ("error", "permanent"),
+    [
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"unbekannt")}), 550),
+        (smtplib.SMTPRecipientsRefused({"a@example.org": (450, b"voll")}), None),
+        (smtplib.SMTPDataError(554, b"abgelehnt"), 554),
+        (smtplib.SMTPDataError(451, b"spaeter"), None),
+        # Our own login, sender or greeting refused: the site's configuration, mended for all.
+        (smtplib.SMTPAuthenticationError(535, b"falsches Passwort"), None),
+        (smtplib.SMTPSenderRefused(550, b"Absender abgelehnt", "noreply@optigem.com"), None),
+        (smtplib.SMTPHeloError(501, b"HELO"), None),
+        (ConnectionRefusedError(), None),
+    ],
+)
+def test_only_a_refusal_of_the_recipient_or_message_settles_a_mail_for_good(error, permanent):
+    from cloud.services.outbox import _permanent_refusal
+
+    assert _permanent_refusal(error) == permanent

@@ -178,3 +178,16 @@ def test_the_admin_asks_for_a_prospects_consent(client):
     data |= {"consent_on": "01.11.2026", "consent_evidence": "Formular am Messestand"}
     assert client.post("/admin/newsletter/customer/add/", data).status_code == 302
     assert Customer.objects.get().consent_evidence == "Formular am Messestand"
+
+
+def test_a_blank_relationship_keeps_a_stored_prospect_a_prospect():
+    """The form's default (customer) applies to new addresses only: a prospect without
+    recorded consent cannot become a customer, and so mailable, by a blank column."""
+    Customer.objects.create(email="alt@example.org", relationship="prospect", source="alt")
+    report = customers_import(
+        b"email;name\nalt@example.org;Alt\nneu@example.org;Neu\n", default_source="x"
+    )
+    assert [r.values["email"] for r in report.rejected] == ["alt@example.org"]
+    assert "Interessent ohne Einwilligung" in report.rejected[0].reason
+    assert Customer.objects.get(email="alt@example.org").relationship == "prospect"
+    assert Customer.objects.get(email="neu@example.org").relationship == "customer"
