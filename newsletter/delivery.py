@@ -16,6 +16,8 @@ worker delays a delivery but never loses or doubles it:
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import select
 import smtplib
@@ -47,6 +49,7 @@ from .models import (
 from .suppression import suppressed_hashes
 from .transport import Result, Transport
 
+logger = logging.getLogger("newsletter.delivery")
 MAX_ATTEMPTS = 3
 CHUNK = 2000
 
@@ -138,24 +141,18 @@ def deliveries_claim(
     return claim, rows
 
 
-def deliveries_release_stale(*, now: datetime | None = None) -> dict[int, int]:
+def deliveries_release_stale(*, now: datetime | None = None) -> set[int]:
     """Return to the queue the claims of workers that died (their lease has run out).
 
-    Returns how many rows went back per mailing: those mailings need a sender again even when
-    another worker sent for them a moment ago (``mailings_stalled`` would not call them stalled).
+    Returns the mailings rows went back for: they need a sender again even when another worker
+    sent for them a moment ago (``mailings_stalled`` would not call them stalled).
     """
     now = now or timezone.now()
     lease = timedelta(seconds=settings.NEWSLETTER_CLAIM_LEASE_SECONDS)
     stale = Delivery.objects.filter(status=DeliveryStatus.CLAIMED, claimed_at__lte=now - lease)
-    released: dict[int, int] = {}
-    with transaction.atomic():
-        rows = list(stale.select_for_update().values_list("pk", "mailing_id"))
-        Delivery.objects.filter(
-            pk__in=[pk for pk, _mailing in rows], status=DeliveryStatus.CLAIMED
-        ).update(status=DeliveryStatus.QUEUED, claim="", claimed_at=None)
-    for _pk, mailing_id in rows:
-        released[mailing_id] = released.get(mailing_id, 0) + 1
-    return released
+    mailings = set(stale.values_list("mailing_id", flat=True))
+    stale.update(status=DeliveryStatus.QUEUED, claim="", claimed_at=None)
+    return mailings
 
 
 # Sending -------------------------------------------------------------------------------------
@@ -264,12 +261,21 @@ class SentMark:
             self.overlaps = False
             self.held = _mark_sent(self.pk, self.claim)
             return
-        values = [DeliveryStatus.SENT.value, timezone.now().isoformat(), self.pk, self.claim]
-        values.append(DeliveryStatus.CLAIMED.value)
-        self.cork.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
-        self.pgconn.send_query_params(MARK_SENT_LIBPQ, [str(v).encode() for v in values])
-        while self.pgconn.flush():  # non-blocking connection: 1 while bytes remain
-            select.select([], [self.pgconn.socket], [], ANSWER_TIMEOUT)
+        values = [
+            DeliveryStatus.SENT.value,
+            timezone.now().isoformat(),
+            self.pk,
+            self.claim,
+            DeliveryStatus.CLAIMED.value,
+        ]
+        try:
+            self.cork.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+            self.pgconn.send_query_params(MARK_SENT_LIBPQ, [str(v).encode() for v in values])
+            while self.pgconn.flush():  # non-blocking connection: 1 while bytes remain
+                select.select([], [self.pgconn.socket], [], ANSWER_TIMEOUT)
+        except BaseException:
+            self._drop_connection()
+            raise
 
     def confirmed(self) -> bool:
         pgconn = self.pgconn
@@ -277,31 +283,58 @@ class SentMark:
             return bool(self.held)
         from psycopg import pq
 
-        self.cork.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)  # the mark leaves now
-        self.cork.close()
-        deadline = time.monotonic() + ANSWER_TIMEOUT
-        pgconn.consume_input()
-        while pgconn.is_busy():
-            if time.monotonic() > deadline:
-                raise DatabaseError(f"no answer to the sent mark within {ANSWER_TIMEOUT:.0f} s")
-            select.select([pgconn.socket], [], [], 1.0)
+        try:
+            self._uncork()  # the mark leaves now
+            deadline = time.monotonic() + ANSWER_TIMEOUT
             pgconn.consume_input()
-        rows, error = 0, ""
-        while (result := pgconn.get_result()) is not None:
-            if result.status == pq.ExecStatus.COMMAND_OK:
-                rows += result.command_tuples or 0
-            else:
-                error = (result.error_message or b"").decode(errors="replace")
+            while pgconn.is_busy():
+                if time.monotonic() > deadline:
+                    raise DatabaseError(f"no answer to the mark within {ANSWER_TIMEOUT:.0f} s")
+                select.select([pgconn.socket], [], [], 1.0)
+                pgconn.consume_input()
+            rows, error = 0, ""
+            while (result := pgconn.get_result()) is not None:
+                if result.status == pq.ExecStatus.COMMAND_OK:
+                    rows += result.command_tuples or 0
+                else:
+                    error = (result.error_message or b"").decode(errors="replace")
+        except BaseException:
+            self._drop_connection()  # libpq may still wait for an answer nobody reads
+            raise
         if error:
             raise DatabaseError(error)
         self.held = rows == 1
         return self.held
 
-    def undo(self) -> None:
-        """The dot never left (the write failed): back to claimed, so the release requeues it."""
-        Delivery.objects.filter(pk=self.pk, claim=self.claim, status=DeliveryStatus.SENT).update(
-            status=DeliveryStatus.CLAIMED, sent_at=None
-        )
+    def abandon(self, *, delivered: bool) -> None:
+        """The hand-off broke off after write(): learn whether the mark committed and, unless
+        the dot was written (the server has the message), take it back so the release of the
+        claim queues the row again."""
+        if self.held is None:
+            with contextlib.suppress(Exception):
+                self.confirmed()
+        if delivered or self.held is False:  # held None: unknown, take it back to be safe
+            return
+        try:
+            Delivery.objects.filter(
+                pk=self.pk, claim=self.claim, status=DeliveryStatus.SENT
+            ).update(status=DeliveryStatus.CLAIMED, sent_at=None)
+        except DatabaseError:
+            logger.exception("newsletter.handoff.mark-not-taken-back delivery=%s", self.pk)
+
+    def _uncork(self) -> None:
+        if self.cork is not None:
+            with contextlib.suppress(OSError):
+                self.cork.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+            self.cork.close()
+            self.cork = None
+
+    def _drop_connection(self) -> None:
+        """Uncork and close Django's connection: its libpq state is unknown (a query half sent
+        or unanswered), so the next query opens a fresh one."""
+        self._uncork()
+        self.pgconn = None
+        connection.close()
 
 
 def _send_one(

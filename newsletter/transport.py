@@ -67,8 +67,8 @@ class HandOff:
 class Commit(Protocol):
     """Marks one row sent: ``write()`` sends the mark, ``confirmed()`` waits for its answer
     (whether the claim still held). With ``overlaps`` the final dot is written between the
-    two; otherwise ``write()`` already waits. ``undo()`` takes a mark back when the dot could
-    not be written."""
+    two; otherwise ``write()`` already waits. ``abandon()`` is called when the hand-off broke off
+    after ``write()``: it settles the mark, and takes it back unless the dot was written."""
 
     overlaps: bool
 
@@ -76,7 +76,7 @@ class Commit(Protocol):
 
     def confirmed(self) -> bool: ...
 
-    def undo(self) -> None: ...
+    def abandon(self, *, delivered: bool) -> None: ...
 
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
@@ -118,7 +118,7 @@ class Transport:
             return HandOff(Result.ACCEPTED, 250, committed=True)
         try:
             return self._smtp_send(outgoing, commit)
-        except (smtplib.SMTPException, OSError):
+        except BaseException:  # an unfinished DATA must not reach the server as a message
             self._reset()
             raise
 
@@ -176,13 +176,14 @@ class Transport:
         if not commit.overlaps and not commit.confirmed():
             self._reset()
             return HandOff(Result.LOST_CLAIM)
+        dot_written = False
         try:
             smtp.send(b".\r\n")  # with overlaps: the mark is held back until confirmed()
-        except OSError:
-            if commit.confirmed():
-                commit.undo()  # the server has no complete message: it is sent again
+            dot_written = True
+            held = commit.confirmed()
+        except BaseException:
+            commit.abandon(delivered=dot_written)
             raise
-        held = commit.confirmed()
         code, _reply = smtp.getreply()
         if not held:  # the lease ran out within a send although the claim looked young
             logger.warning("newsletter.handoff.claim-lost-after-dot code=%s", code)

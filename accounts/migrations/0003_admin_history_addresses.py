@@ -7,8 +7,8 @@ entries share the pieces of an address's domain (bench/dsar.py: 40 to 80 ms at 1
 entries, all ``@example.org``).
 
 Instead ``accounts_log_addresses(object_repr, change_message)`` lists the addresses in both
-texts, upper-cased (an address is a run of characters without spaces, brackets, quotes or
-separators around an ``@``, not ending in a dot), and a GIN index over that array finds the
+texts, upper-cased (an address is a run of characters without spaces, brackets, quotes,
+separators, ``=``, ``/``, ``?``, ``!`` or ``|`` around an ``@``, not ending in a dot), and a GIN index over that array finds the
 entries naming one address by exact match, however many share its domain. Discovery asks
 ``accounts_log_addresses(object_repr, change_message) @> ARRAY[UPPER(address)]`` (see
 ``accounts/privacy.py``), an expression the index serves.
@@ -19,7 +19,7 @@ SQLite (development) gets neither: discovery falls back to ``icontains`` there.
 from django.db import migrations
 
 # Characters that cannot be part of an address as it appears in a record's text.
-DELIMITERS = r"""\s<>(),;:"'\[\]{}"""
+DELIMITERS = r"""\s<>(),;:"'\[\]{}=/?!|"""
 ADDRESS = rf"([^{DELIMITERS}]+@[^{DELIMITERS}]*[^{DELIMITERS}.])"
 
 CREATE_FUNCTION = rf"""

@@ -89,7 +89,7 @@ def test_a_mark_whose_claim_was_taken_over_sends_nothing(postgres, smtp_sink):
     mailing = one_delivery("uebernommen@example.org")
     claim, [row] = delivery.deliveries_claim(mailing_id=mailing.pk, size=10)
     Delivery.objects.filter(pk=row.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
-    assert delivery.deliveries_release_stale() == {mailing.pk: 1}
+    assert delivery.deliveries_release_stale() == {mailing.pk}
     report = delivery.SendReport()
     row.claimed_at = timezone.now() - timedelta(hours=1)
     with delivery.Transport() as transport:
@@ -121,3 +121,31 @@ def test_the_database_socket_is_uncorked_after_each_hand_off(postgres, redis_cli
     assert smtp_sink.wait_for(1)
     with socket.socket(fileno=os.dup(connection.connection.pgconn.socket)) as handle:
         assert handle.getsockopt(socket.IPPROTO_TCP, socket.TCP_CORK) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dot_that_cannot_be_written_takes_the_mark_back(postgres, redis_client, smtp_sink):
+    """The connection breaks while the dot is written: the server has no complete message, so
+    the row must not stay 'sent'; released, it is sent again, once."""
+    import smtplib
+
+    redis_client.delete("newsletter:send-bucket")
+    mailing = one_delivery("abbruch@example.org")
+    real_send = smtplib.SMTP.send
+
+    def broken_dot(smtp, data):
+        if data == b".\r\n":
+            raise ConnectionResetError("the line broke")
+        return real_send(smtp, data)
+
+    smtplib.SMTP.send = broken_dot
+    try:
+        with pytest.raises(ConnectionResetError):
+            delivery.deliveries_send(mailing_id=mailing.pk, limiter=Free())
+    finally:
+        smtplib.SMTP.send = real_send
+    assert Delivery.objects.get(mailing=mailing).status == "queued"  # taken back and released
+    assert not wait_until(lambda: smtp_sink.received, timeout=1)
+    report = delivery.deliveries_send(mailing_id=mailing.pk, limiter=Free())
+    assert report.sent == 1
+    assert len(smtp_sink.wait_for(1)) == 1
